@@ -1,0 +1,60 @@
+"""lsu-import — routes and event handlers only; all logic lives in chalicelib/."""
+from chalice import Chalice
+
+from chalicelib import api, report, splitter, web, worker
+from chalicelib.config import DEFAULT_NAMES
+from chalicelib.runtime import get_runtime
+
+app = Chalice(app_name="lsu-import")
+
+
+@app.route("/", methods=["GET"])
+def index():
+    return web.index_page()
+
+
+@app.route("/imports", methods=["POST"])
+def create_import():
+    return api.create_import(app.current_request, get_runtime())
+
+
+@app.route("/imports", methods=["GET"])
+def list_imports():
+    return api.list_imports(app.current_request, get_runtime())
+
+
+@app.route("/imports/{import_id}", methods=["GET"])
+def get_import(import_id):
+    return api.get_import(app.current_request, get_runtime(), import_id)
+
+
+@app.route("/imports/{import_id}/synthese", methods=["GET"])
+def get_synthese(import_id):
+    return api.get_synthese(app.current_request, get_runtime(), import_id)
+
+
+@app.route("/referentiel", methods=["PUT"])
+def put_referentiel():
+    return api.put_referentiel(app.current_request, get_runtime())
+
+
+@app.route("/referentiel", methods=["GET"])
+def get_referentiel():
+    return api.get_referentiel(app.current_request, get_runtime())
+
+
+# Queue names here are the base names; infra/ binds each stage's real queues (ReportBatchItemFailures
+# is set on the event source mappings there: Chalice cannot).
+@app.on_sqs_message(queue=DEFAULT_NAMES["LSU_UPLOADS_QUEUE"], batch_size=1)
+def on_upload(event):
+    return splitter.process_uploads_event(event.to_dict(), get_runtime())
+
+
+@app.on_sqs_message(queue=DEFAULT_NAMES["LSU_BILANS_QUEUE"], batch_size=10)
+def on_bilans(event):
+    return worker.process_bilans_event(event.to_dict(), get_runtime())
+
+
+@app.on_sqs_message(queue=DEFAULT_NAMES["LSU_REPORT_QUEUE"], batch_size=1)
+def on_report(event):
+    return report.process_report_event(event.to_dict(), get_runtime())

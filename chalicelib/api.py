@@ -1,0 +1,166 @@
+"""HTTP API bodies (JSON, French messages with stable codes). `app.py` only routes here."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import datetime, timezone
+from functools import wraps
+
+from chalice import BadRequestError, Response
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib import catalogue, report
+from chalicelib.auth import AuthError, Identity, authorize, identify
+from chalicelib.config import UPLOAD_PREFIX
+from chalicelib.store import EN_ATTENTE_FICHIER
+
+STATUS_OF = {"AUTH_REQUIRED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "REFERENTIEL_ABSENT": 404}
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, detail: str | None = None, status: int | None = None, **extra):
+        super().__init__(code)
+        self.code, self.detail, self.extra = code, detail, extra
+        self.status = status or STATUS_OF.get(code, 400)
+
+
+def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
+def error_response(code: str, status: int, detail: str | None = None, **extra) -> Response:
+    return json_response({"erreur": catalogue.message(code, detail, **extra)}, status)
+
+
+def endpoint(action: str):
+    """Identify the caller, authorize the action, map our errors to French JSON responses."""
+    def decorate(fn):
+        @wraps(fn)
+        def wrapper(request, rt, *args, **kwargs):
+            try:
+                identity = identify(request.headers, rt.settings.token_secret)
+                authorize(identity, action)
+                return fn(request, rt, identity, *args, **kwargs)
+            except AuthError as exc:
+                return error_response(exc.code, STATUS_OF[exc.code])
+            except ApiError as exc:
+                return error_response(exc.code, exc.status, exc.detail, **exc.extra)
+        return wrapper
+    return decorate
+
+
+def _body(request) -> dict:
+    try:
+        body = request.json_body
+    except BadRequestError as exc:
+        raise ApiError("BAD_REQUEST", "Le corps de la requête n'est pas du JSON valide.") from exc
+    if not isinstance(body, dict):
+        raise ApiError("BAD_REQUEST", "Le corps de la requête doit être un objet JSON.")
+    return body
+
+
+def new_import_id(now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    return f"{now:%Y%m%dT%H%M%S}Z-{secrets.token_hex(4)}"
+
+
+def upload_key(uai: str, import_id: str) -> str:
+    return f"{UPLOAD_PREFIX}{uai}/{import_id}.xml"
+
+
+def presigned_upload(s3, bucket: str, key: str, max_bytes: int, expires: int) -> dict:
+    """A browser POST straight to S3, bounded: exact key, size range, content type, ≤ 15 min."""
+    return s3.generate_presigned_post(
+        Bucket=bucket, Key=key, Fields={"Content-Type": "application/xml"},
+        Conditions=[{"key": key}, ["content-length-range", 1, max_bytes], {"Content-Type": "application/xml"}],
+        ExpiresIn=min(expires, 900),
+    )
+
+
+@endpoint("import:create")
+def create_import(request, rt, who: Identity) -> Response:
+    body = _body(request)
+    nom = body.get("nom_fichier")
+    taille = body.get("taille")
+    pre_controle = body.get("pre_controle", body.get("dry_run", False))
+    if not isinstance(nom, str) or not nom.strip() or len(nom) > 255:
+        raise ApiError("BAD_REQUEST", "« nom_fichier » est obligatoire (255 caractères au plus).")
+    if not isinstance(taille, int) or isinstance(taille, bool) or taille < 0:
+        raise ApiError("BAD_REQUEST", "« taille » doit être un nombre entier d'octets.")
+    if not isinstance(pre_controle, bool):
+        raise ApiError("BAD_REQUEST", "« pre_controle » doit valoir true ou false.")
+    if taille == 0:
+        raise ApiError("EMPTY_FILE")
+    settings = rt.settings
+    if taille > settings.max_file_bytes:
+        raise ApiError("FILE_TOO_LARGE", f"Maximum : {settings.max_file_bytes} octets.", status=413)
+    now = datetime.now(timezone.utc)
+    import_id = new_import_id(now)
+    key = upload_key(who.uai, import_id)
+    rt.models.Import(who.uai, import_id, statut=EN_ATTENTE_FICHIER, pre_controle=pre_controle,
+                     nom_fichier=nom.strip(), taille_declaree=taille, cle_s3=key,
+                     cree_le=now.isoformat(timespec="seconds"), cree_par=f"{who.role}:{who.sub}").save()
+    upload = presigned_upload(rt.s3, settings.bucket, key, settings.max_file_bytes, settings.upload_expiry_seconds)
+    expire = datetime.fromtimestamp(now.timestamp() + min(settings.upload_expiry_seconds, 900), timezone.utc)
+    return json_response({"import_id": import_id, "statut": EN_ATTENTE_FICHIER, "upload": upload,
+                          "expire_a": expire.isoformat(timespec="seconds")}, 201)
+
+
+def _get_import(rt, uai: str, import_id: str):
+    try:
+        return rt.models.Import.get(uai, import_id, consistent_read=True)
+    except DoesNotExist as exc:
+        raise ApiError("NOT_FOUND", "Import introuvable pour votre établissement.") from exc
+
+
+@endpoint("import:read")
+def get_import(request, rt, who: Identity, import_id: str) -> Response:
+    return json_response(report.import_summary(_get_import(rt, who.uai, import_id)))
+
+
+@endpoint("import:read")
+def get_synthese(request, rt, who: Identity, import_id: str) -> Response:
+    return json_response(report.read_synthese(rt, _get_import(rt, who.uai, import_id)))
+
+
+@endpoint("import:read")
+def list_imports(request, rt, who: Identity) -> Response:
+    items = rt.models.Import.query(who.uai, scan_index_forward=False, limit=50)
+    return json_response({"imports": [report.import_summary(r) for r in items]})
+
+
+def referentiel_key(uai: str) -> str:
+    return f"referentiels/{uai}.json"
+
+
+@endpoint("referentiel:write")
+def put_referentiel(request, rt, who: Identity) -> Response:
+    from chalicelib.referentiel import validate_referentiel
+    data = _body(request)
+    errors = validate_referentiel(data)
+    if errors:
+        return json_response({"erreur": catalogue.message("REFERENTIEL_INVALIDE"), "erreurs": errors}, 400)
+    uai = data["etablissement"]["uai"]
+    if uai != who.uai:
+        raise ApiError("UAI_MISMATCH", f"UAI du référentiel : {uai} ; votre établissement : {who.uai}.", status=403)
+    raw = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    key = referentiel_key(uai)
+    rt.s3.put_object(Bucket=rt.settings.bucket, Key=key, Body=raw, ContentType="application/json; charset=utf-8")
+    resume = {k: len(data.get(k) or []) for k in ("divisions", "eleves", "enseignants", "matieres", "services")}
+    rt.models.Etablissement(uai, nom=data["etablissement"].get("nom"), millesime=data.get("millesime"),
+                            referentiel_cle=key, referentiel_sha256=hashlib.sha256(raw).hexdigest(),
+                            charge_le=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                            resume=resume).save()
+    return json_response({"uai": uai, "resume": resume}, 200)
+
+
+@endpoint("referentiel:read")
+def get_referentiel(request, rt, who: Identity) -> Response:
+    try:
+        etab = rt.models.Etablissement.get(who.uai, consistent_read=True)
+    except DoesNotExist as exc:
+        raise ApiError("REFERENTIEL_ABSENT") from exc
+    obj = rt.s3.get_object(Bucket=rt.settings.bucket, Key=etab.referentiel_cle)
+    return json_response(json.loads(obj["Body"].read()))

@@ -1,0 +1,96 @@
+"""Runtime settings, read from the environment when asked — never at import time."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+# One definition of resource names. The stage's environment variables (`.chalice/config.json`)
+# override them; the local stack creates exactly these.
+DEFAULT_NAMES = {
+    "LSU_BUCKET": "lsu-import-fichiers",
+    "LSU_UPLOADS_QUEUE": "lsu-import-uploads",
+    "LSU_BILANS_QUEUE": "lsu-import-bilans",
+    "LSU_REPORT_QUEUE": "lsu-import-rapport",
+    "LSU_IMPORTS_TABLE": "lsu-import-imports",
+    "LSU_RESULTATS_TABLE": "lsu-import-resultats",
+    "LSU_BILANS_TABLE": "lsu-import-bilans",
+    "LSU_ETABLISSEMENTS_TABLE": "lsu-import-etablissements",
+}
+
+UPLOAD_PREFIX = "imports/"
+MB = 1024 * 1024
+
+
+def _default_xsd_path() -> str:
+    # <repo>/../shared/lsun/import-complet-strict.xsd, or the copy packaging puts in the build.
+    here = Path(__file__).resolve().parent
+    packaged = here / "schema" / "import-complet-strict.xsd"
+    if packaged.exists():
+        return str(packaged)
+    return str(here.parent.parent / "shared" / "lsun" / "import-complet-strict.xsd")
+
+
+@dataclass(frozen=True)
+class Settings:
+    bucket: str
+    uploads_queue: str
+    bilans_queue: str
+    report_queue: str
+    imports_table: str
+    resultats_table: str
+    bilans_table: str
+    etablissements_table: str
+    region: str = "eu-west-3"
+    endpoint_url: str | None = None
+    xsd_path: str = field(default_factory=_default_xsd_path)
+    max_file_bytes: int = 50 * MB
+    upload_expiry_seconds: int = 900
+    token_secret: str = "lsu-dev-secret-change-me"
+    stage: str = "local"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        names = {k: env.get(k, v) for k, v in DEFAULT_NAMES.items()}
+        return cls(
+            bucket=names["LSU_BUCKET"],
+            uploads_queue=names["LSU_UPLOADS_QUEUE"],
+            bilans_queue=names["LSU_BILANS_QUEUE"],
+            report_queue=names["LSU_REPORT_QUEUE"],
+            imports_table=names["LSU_IMPORTS_TABLE"],
+            resultats_table=names["LSU_RESULTATS_TABLE"],
+            bilans_table=names["LSU_BILANS_TABLE"],
+            etablissements_table=names["LSU_ETABLISSEMENTS_TABLE"],
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-3",
+            endpoint_url=env.get("LSU_AWS_ENDPOINT_URL") or env.get("AWS_ENDPOINT_URL") or None,
+            xsd_path=env.get("LSU_XSD_PATH") or _default_xsd_path(),
+            max_file_bytes=int(env.get("LSU_MAX_FILE_BYTES", 50 * MB)),
+            upload_expiry_seconds=min(int(env.get("LSU_UPLOAD_EXPIRY_SECONDS", 900)), 900),
+            token_secret=env.get("LSU_TOKEN_SECRET", "lsu-dev-secret-change-me"),
+            stage=env.get("LSU_STAGE", "local"),
+        )
+
+    def as_env(self) -> dict[str, str]:
+        """The environment that reproduces these settings (used by the local stack)."""
+        env = {
+            "LSU_BUCKET": self.bucket,
+            "LSU_UPLOADS_QUEUE": self.uploads_queue,
+            "LSU_BILANS_QUEUE": self.bilans_queue,
+            "LSU_REPORT_QUEUE": self.report_queue,
+            "LSU_IMPORTS_TABLE": self.imports_table,
+            "LSU_RESULTATS_TABLE": self.resultats_table,
+            "LSU_BILANS_TABLE": self.bilans_table,
+            "LSU_ETABLISSEMENTS_TABLE": self.etablissements_table,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "LSU_XSD_PATH": self.xsd_path,
+            "LSU_MAX_FILE_BYTES": str(self.max_file_bytes),
+            "LSU_UPLOAD_EXPIRY_SECONDS": str(self.upload_expiry_seconds),
+            "LSU_TOKEN_SECRET": self.token_secret,
+            "LSU_STAGE": self.stage,
+        }
+        if self.endpoint_url:
+            env["LSU_AWS_ENDPOINT_URL"] = self.endpoint_url
+        return env

@@ -1,0 +1,64 @@
+"""Creates the stage's resources on an emulated (or any) endpoint from the one definition of
+names in `Settings`: bucket with CORS, S3 → SQS notification on the upload prefix, queues with
+DLQ and redrive, DynamoDB tables. Idempotent. Production resources come from infra/."""
+from __future__ import annotations
+
+import json
+
+from chalicelib.config import UPLOAD_PREFIX, Settings
+from chalicelib.runtime import Runtime
+from chalicelib.store import create_tables
+
+# (visibility timeout s, maxReceiveCount before the DLQ)
+QUEUE_SETTINGS = {"uploads": (120, 3), "bilans": (30, 3), "report": (60, 5)}
+
+
+def queue_names(settings: Settings) -> dict[str, str]:
+    return {"uploads": settings.uploads_queue, "bilans": settings.bilans_queue, "report": settings.report_queue}
+
+
+def dlq_name(name: str) -> str:
+    return f"{name}-dlq"
+
+
+def create_queues(sqs, settings: Settings) -> dict[str, str]:
+    urls = {}
+    for role, name in queue_names(settings).items():
+        visibility, max_receive = QUEUE_SETTINGS[role]
+        dlq_url = sqs.create_queue(QueueName=dlq_name(name),
+                                   Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        urls[role] = sqs.create_queue(QueueName=name, Attributes={
+            "VisibilityTimeout": str(visibility),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive)}),
+        })["QueueUrl"]
+    return urls
+
+
+def create_bucket(s3, sqs, settings: Settings, uploads_url: str, allowed_origins: list[str]) -> None:
+    try:
+        if settings.region == "us-east-1":
+            s3.create_bucket(Bucket=settings.bucket)
+        else:
+            s3.create_bucket(Bucket=settings.bucket,
+                             CreateBucketConfiguration={"LocationConstraint": settings.region})
+    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+        pass
+    s3.put_bucket_cors(Bucket=settings.bucket, CORSConfiguration={"CORSRules": [{
+        "AllowedOrigins": allowed_origins, "AllowedMethods": ["POST"], "AllowedHeaders": ["*"],
+        "MaxAgeSeconds": 3000}]})
+    queue_arn = sqs.get_queue_attributes(QueueUrl=uploads_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=uploads_url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": queue_arn, "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{settings.bucket}"}}}]})})
+    s3.put_bucket_notification_configuration(Bucket=settings.bucket, NotificationConfiguration={
+        "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"],
+                                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": UPLOAD_PREFIX}]}}}]})
+
+
+def create_resources(rt: Runtime, allowed_origins: list[str] | None = None) -> dict[str, str]:
+    urls = create_queues(rt.sqs, rt.settings)
+    create_bucket(rt.s3, rt.sqs, rt.settings, urls["uploads"], allowed_origins or ["http://127.0.0.1:8000"])
+    create_tables(rt.models)
+    return urls

@@ -1,0 +1,107 @@
+"""The whole local stack in one process: AWS endpoint (embedded moto server by default, or any
+endpoint given by configuration), resources, SQS dispatcher, and the Chalice API on loopback."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import replace
+
+from chalicelib.config import Settings
+from chalicelib.local.dispatcher import Dispatcher, QueueBinding
+from chalicelib.local.emulator import MotoServer, free_port
+from chalicelib.local.resources import create_resources
+from chalicelib.runtime import Runtime, build_runtime
+
+logger = logging.getLogger(__name__)
+
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                     "AWS_SESSION_TOKEN": "testing"}
+
+
+def app_handlers():
+    """The Chalice event handlers, by queue role (imported late: app.py is the entry point)."""
+    import app as app_module
+    return {"uploads": app_module.on_upload, "bilans": app_module.on_bilans, "report": app_module.on_report}
+
+
+class LocalStack:
+    """`with LocalStack() as stack:` — stack.api_url, stack.runtime, stack.settings."""
+
+    def __init__(self, endpoint: str | None = None, host: str = "127.0.0.1", api_port: int | None = 8000,
+                 bilan_pollers: int = 4, serve_api: bool = True, settings: Settings | None = None):
+        self.endpoint, self.host = endpoint, host
+        self.api_port = api_port or free_port(host)
+        self.bilan_pollers, self.serve_api = bilan_pollers, serve_api
+        self.base_settings = settings
+        self.moto: MotoServer | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.runtime: Runtime | None = None
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    def start(self) -> "LocalStack":
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        if self.endpoint is None:
+            self.moto = MotoServer(self.host).start()
+            self.endpoint = self.moto.endpoint
+            for k, v in DUMMY_CREDENTIALS.items():
+                os.environ.setdefault(k, v)
+        settings = replace(self.base_settings or Settings.from_env(), endpoint_url=self.endpoint)
+        # The process's environment is the configuration: handlers build their runtime from it.
+        os.environ.update(settings.as_env())
+        from chalicelib.runtime import get_runtime, reset_runtime
+        reset_runtime()
+        self.runtime = get_runtime()
+        urls = create_resources(self.runtime, allowed_origins=[self.api_url, f"http://localhost:{self.api_port}"])
+        handlers = app_handlers()
+        pollers = {"uploads": 1, "bilans": self.bilan_pollers, "report": 1}
+        batch = {"uploads": 1, "bilans": 10, "report": 1}
+        bindings = []
+        for role, url in urls.items():
+            arn = self.runtime.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            bindings.append(QueueBinding(role, url, arn, handlers[role], batch[role], pollers[role]))
+        self.dispatcher = Dispatcher(build_runtime(settings).sqs, settings.region, bindings).start()
+        if self.serve_api:
+            self._start_api()
+
+    def _start_api(self) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+        import app as app_module
+        config = Config(chalice_stage="local", config_from_disk={"app_name": "lsu-import"})
+        self._server = create_local_server(app_module.app, config, self.host, self.api_port)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="api", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server = None
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+            self.dispatcher = None
+        if self.moto is not None:
+            self.moto.stop()
+            self.moto = None
+
+    def __enter__(self) -> "LocalStack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,241 @@
+"""Split a valid LSU document into self-contained bilans: each one carries everything a worker
+needs (élève, période or cycle, disciplines, enseignants, éléments de programme, EPI/AP groups,
+parcours and vie scolaire communs it references — resolved). Pure: an element tree in, dicts out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from lxml import etree
+
+from chalicelib.validation import NS
+
+_Q = f"{{{NS}}}"
+
+
+def q(name: str) -> str:
+    return _Q + name
+
+
+def attrs(el: etree._Element) -> dict:
+    """Attributes with Python-friendly names (`nb-periodes` → `nb_periodes`)."""
+    return {k.replace("-", "_"): v for k, v in el.attrib.items()}
+
+
+def text_of(el: etree._Element | None, name: str) -> str | None:
+    if el is None:
+        return None
+    child = el.find(q(name))
+    return child.text if child is not None else None
+
+
+def periodique_key(periode: dict) -> str:
+    return f"P#{periode['millesime']}#{periode['nb_periodes']}#{periode['indice']}"
+
+
+def cycle_key(cycle: str, millesime: str) -> str:
+    return f"C#{cycle}#{millesime}"
+
+
+@dataclass
+class Index:
+    """The document's shared definitions, by id, resolved once per file."""
+    by_id: dict[str, dict]
+    eleves: dict[str, dict]
+    communs_vie_scolaire: dict[tuple[str, str], str]
+    communs_parcours: dict[tuple[str, str], list[dict]]
+
+    def refs(self, value: str | None) -> list[dict]:
+        return [self.by_id[r] for r in (value or "").split() if r in self.by_id]
+
+    def ref(self, value: str | None) -> dict | None:
+        return self.by_id.get(value) if value else None
+
+
+def build_index(donnees: etree._Element) -> Index:
+    by_id: dict[str, dict] = {}
+    for tag in ("responsable-etab", "periode", "discipline", "enseignant", "element-programme",
+                "competences-numeriques-commun"):
+        for el in donnees.iter(q(tag)):
+            d = attrs(el)
+            if tag == "competences-numeriques-commun":
+                d["texte"] = el.text
+            by_id[el.get("id")] = d
+    eleves = {}
+    for el in donnees.iter(q("eleve")):
+        d = attrs(el)
+        by_id[d["id"]] = d
+        eleves[d["id"]] = d
+    thematiques = {el.get("code"): attrs(el) for el in donnees.iter(q("epi-thematique"))}
+    for el in donnees.iter(q("epi")):
+        d = attrs(el)
+        d["thematique"] = thematiques.get(d["thematique"], {"code": d["thematique"]})
+        d["disciplines"] = [_discipline(by_id.get(r)) for r in d.pop("discipline_refs").split()]
+        d["description"] = text_of(el, "description")
+        by_id[d["id"]] = d
+    for el in donnees.iter(q("acc-perso")):
+        d = attrs(el)
+        d["disciplines"] = [_discipline(by_id.get(r)) for r in d.pop("discipline_refs").split()]
+        d["description"] = text_of(el, "description")
+        by_id[d["id"]] = d
+    for tag, ref in (("epi-groupe", "epi_ref"), ("acc-perso-groupe", "acc_perso_ref")):
+        for el in donnees.iter(q(tag)):
+            d = attrs(el)
+            parent = by_id.get(d.pop(ref)) or {}
+            d["definition"] = {k: v for k, v in parent.items() if k != "id"}
+            d["commentaire"] = text_of(el, "commentaire")
+            d["enseignants_disciplines"] = [
+                {"enseignant": _enseignant(by_id.get(ed.get("enseignant-ref"))),
+                 "discipline": _discipline(by_id.get(ed.get("discipline-ref")))}
+                for ed in el.iter(q("enseignant-discipline"))
+            ]
+            by_id[d["id"]] = d
+    vs_communs = {
+        (el.get("periode-ref"), el.get("code-division")): text_of(el, "commentaire")
+        for el in donnees.iter(q("vie-scolaire-commun"))
+    }
+    parcours_communs = {
+        (el.get("periode-ref"), el.get("code-division")): [
+            {"code": p.get("code"), "texte": p.text} for p in el.iter(q("parcours"))
+        ]
+        for el in donnees.iter(q("parcours-commun"))
+    }
+    return Index(by_id, eleves, vs_communs, parcours_communs)
+
+
+def _discipline(d: dict | None) -> dict | None:
+    if d is None:
+        return None
+    return {k: v for k, v in d.items() if k not in ("id", "id_lv")}
+
+
+def _enseignant(d: dict | None) -> dict | None:
+    if d is None:
+        return None
+    return {k: v for k, v in d.items() if k != "id"}
+
+
+def _eleve(d: dict) -> dict:
+    return {"id_be": d["id_be"], "nom": d.get("nom"), "prenom": d.get("prenom"),
+            "division": d["code_division"]}
+
+
+def _periode(d: dict) -> dict:
+    return {"millesime": d["millesime"], "indice": int(d["indice"]), "nb_periodes": int(d["nb_periodes"])}
+
+
+def _responsables(el: etree._Element) -> list[dict]:
+    out = []
+    container = el.find(q("responsables"))
+    for r in (container if container is not None else []):
+        d = attrs(r)
+        adresse = r.find(q("adresse"))
+        if adresse is not None:
+            d["adresse"] = attrs(adresse)
+        out.append(d)
+    return out
+
+
+def _acquis(el: etree._Element, idx: Index) -> dict:
+    d = attrs(el)
+    return {
+        "discipline": _discipline(idx.ref(d.pop("discipline_ref"))),
+        "enseignants": [_enseignant(e) for e in idx.refs(d.pop("enseignant_refs"))],
+        "elements_programme": [e["libelle"] for e in idx.refs(d.pop("element_programme_refs", None))],
+        "appreciation": text_of(el, "appreciation"),
+        **d,
+    }
+
+
+def _groups(el: etree._Element, container: str, ref_attr: str, idx: Index) -> list[dict]:
+    out = []
+    box = el.find(q(container))
+    for item in (box if box is not None else []):
+        groupe = dict(idx.ref(item.get(ref_attr)) or {})
+        groupe.pop("id", None)
+        groupe["commentaire_eleve"] = text_of(item, "commentaire")
+        out.append(groupe)
+    return out
+
+
+def bilan_periodique(el: etree._Element, idx: Index) -> dict:
+    d = attrs(el)
+    eleve = idx.eleves.get(d["eleve_ref"]) or {}
+    periode = idx.ref(d["periode_ref"]) or {}
+    division = eleve.get("code_division")
+    vs = el.find(q("vie-scolaire"))
+    vie_scolaire = {k: int(v) for k, v in attrs(vs).items()}
+    vie_scolaire["commentaire"] = text_of(vs, "commentaire")
+    comp = el.find(q("competences-numeriques"))
+    bilan = {
+        "type": "periodique",
+        "ligne": el.sourceline,
+        "eleve": _eleve(eleve),
+        "periode": _periode(periode),
+        "date_conseil_classe": d["date_conseil_classe"],
+        "date_scolarite": d["date_scolarite"],
+        "date_verrou": d.get("date_verrou"),
+        "responsable_etab": (idx.ref(d["responsable_etab_ref"]) or {}).get("libelle"),
+        "profs_principaux": [_enseignant(e) for e in idx.refs(d.get("prof_princ_refs"))],
+        "acquis": [_acquis(a, idx) for a in el.find(q("liste-acquis"))],
+        "epis": _groups(el, "epis-eleve", "epi-groupe-ref", idx),
+        "acc_persos": _groups(el, "acc-persos-eleve", "acc-perso-groupe-ref", idx),
+        "parcours": [{"code": p.get("code"), "texte": p.text}
+                     for box in el.iterchildren(q("liste-parcours")) for p in box],
+        "parcours_communs": idx.communs_parcours.get((d["periode_ref"], division), []),
+        "modalites_accompagnement": [
+            {"code": m.get("code"), "complement_ppre": text_of(m, "complement-ppre"),
+             "complement_contrat_reussite": text_of(m, "complement-contrat-reussite")}
+            for box in el.iterchildren(q("modalites-accompagnement")) for m in box
+        ],
+        "acquis_conseils": text_of(el, "acquis-conseils"),
+        "devoirs_faits": text_of(el, "devoirs-faits"),
+        "vie_scolaire": vie_scolaire,
+        "vie_scolaire_commun": idx.communs_vie_scolaire.get((d["periode_ref"], division)),
+        "socle": [attrs(s) for box in el.iterchildren(q("socle")) for s in box],
+        "responsables": _responsables(el),
+    }
+    if comp is not None:
+        bilan["competences_numeriques"] = {
+            "appreciation": text_of(comp, "appreciation-num"),
+            "communs": [c.get("texte") for c in idx.refs(comp.get("comp-num-commun-refs"))],
+            "competences": [attrs(c) for c in comp.iter(q("competence-num"))],
+        }
+    bilan["cle"] = periodique_key(bilan["periode"])
+    return bilan
+
+
+def bilan_cycle(el: etree._Element, idx: Index) -> dict:
+    d = attrs(el)
+    eleve = idx.eleves.get(d["eleve_ref"]) or {}
+    ens = el.find(q("enseignement-complement"))
+    lcr = el.find(q("langue-culture-regionale"))
+    return {
+        "type": "cycle",
+        "cle": cycle_key(d["cycle"], d["millesime"]),
+        "ligne": el.sourceline,
+        "eleve": _eleve(eleve),
+        "cycle": int(d["cycle"]),
+        "millesime": d["millesime"],
+        "date_creation": d["date_creation"],
+        "date_verrou": d.get("date_verrou"),
+        "responsable_etab": (idx.ref(d["responsable_etab_ref"]) or {}).get("libelle"),
+        "profs_principaux": [_enseignant(e) for e in idx.refs(d.get("prof_princ_refs"))],
+        "socle": [attrs(s) for s in el.find(q("socle"))],
+        "synthese": text_of(el, "synthese"),
+        "enseignement_complement": attrs(ens) if ens is not None else None,
+        "langue_culture_regionale": attrs(lcr) if lcr is not None else None,
+        "responsables": _responsables(el),
+    }
+
+
+def split_bilans(root: etree._Element) -> Iterator[dict]:
+    """Every bilan of a valid document, in document order, self-contained."""
+    donnees = root.find(q("donnees"))
+    idx = build_index(donnees)
+    for el in donnees.iterchildren(q("bilans-periodiques")):
+        for b in el.iterchildren(q("bilan-periodique")):
+            yield bilan_periodique(b, idx)
+    for el in donnees.iterchildren(q("bilans-cycle")):
+        for b in el.iterchildren(q("bilan-cycle")):
+            yield bilan_cycle(b, idx)

@@ -1,0 +1,195 @@
+"""Splitter of the uploads queue: an uploaded file (S3 ObjectCreated → SQS) is checked
+(size from S3, hostile XML, XSD, school), then split into one SQS message per bilan.
+
+State of the import: EN_ATTENTE_FICHIER → FICHIER_REJETE, or → EN_COURS with its total recorded
+*before* any message is sent. Only the splitter whose conditional update wins sends the bilans;
+a duplicate notification changes nothing. A redelivered event of a splitter that died while
+sending sends them again: workers are idempotent on the business key."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass
+from functools import partial
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib import validation
+from chalicelib.config import UPLOAD_PREFIX
+from chalicelib.split import split_bilans
+from chalicelib.store import EN_ATTENTE_FICHIER, EN_COURS, FICHIER_REJETE, Models
+from chalicelib.worker import request_report, send_report_message
+
+logger = logging.getLogger(__name__)
+
+SQS_MAX_BODY = 256 * 1024
+INLINE_LIMIT = 200 * 1024
+_KEY = re.compile(r"^imports/(?P<uai>[0-9A-Za-z]{8})/(?P<import_id>[0-9A-Za-z_-]{1,64})\.xml$")
+
+
+@dataclass(frozen=True)
+class S3Object:
+    bucket: str
+    key: str
+    size: int | None
+
+
+def s3_objects(body: str) -> list[S3Object]:
+    """The objects of an S3 event notification delivered through SQS; `s3:TestEvent` (sent by
+    S3 when the notification is configured) has none. Keys arrive URL-encoded."""
+    event = json.loads(body)
+    if event.get("Event") == "s3:TestEvent":
+        return []
+    out = []
+    for rec in event.get("Records", []):
+        if not str(rec.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        s3 = rec["s3"]
+        out.append(S3Object(s3["bucket"]["name"], unquote_plus(s3["object"]["key"]), s3["object"].get("size")))
+    return out
+
+
+def parse_upload_key(key: str) -> tuple[str, str] | None:
+    """`imports/<uai>/<import_id>.xml` → (uai, import_id); anything else is not an import."""
+    m = _KEY.match(key)
+    return (m["uai"], m["import_id"]) if m else None
+
+
+def process_uploads_event(event: dict, rt) -> dict:
+    return process_partial_response(
+        event=event, record_handler=partial(handle_upload_record, rt),
+        processor=BatchProcessor(event_type=EventType.SQS),
+    )
+
+
+def handle_upload_record(rt, record) -> None:
+    redelivered = int(record.attributes.approximate_receive_count or 1) > 1
+    for obj in s3_objects(record.body):
+        handle_object(rt, obj, redelivered)
+
+
+def handle_object(rt, obj: S3Object, redelivered: bool = False) -> str:
+    """Process one uploaded object; returns what happened (for logs and tests)."""
+    models: Models = rt.models
+    parsed = parse_upload_key(obj.key) if obj.key.startswith(UPLOAD_PREFIX) else None
+    if parsed is None or obj.bucket != rt.settings.bucket:
+        logger.warning("objet ignoré, hors du dépôt des imports : s3://%s/%s", obj.bucket, obj.key)
+        return "ignore"
+    uai, import_id = parsed
+    try:
+        record = models.Import.get(uai, import_id, consistent_read=True)
+    except DoesNotExist:
+        logger.warning("objet ignoré, aucun import en attente : %s", obj.key)
+        return "ignore"
+    if record.cle_s3 != obj.key:
+        return "ignore"
+    if record.statut == EN_COURS and redelivered and (record.traites or 0) < (record.total or 0):
+        check, bilans = _check_and_split(rt, record)
+        if check.ok:
+            send_bilans(rt, record, bilans)
+            return "renvoye"
+    if record.statut != EN_ATTENTE_FICHIER:
+        return "doublon"
+
+    check, bilans = _check_and_split(rt, record)
+    if not check.ok:
+        return _reject(models, record, check)
+    try:
+        record.update(
+            actions=[models.Import.statut.set(EN_COURS), models.Import.total.set(len(bilans)),
+                     models.Import.entete.set(check.entete), models.Import.taille.set(check.size),
+                     models.Import.sha256.set(check.sha256)],
+            condition=models.Import.statut == EN_ATTENTE_FICHIER,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return "doublon"
+        raise
+    send_bilans(rt, record, bilans)
+    if not bilans:
+        request_report(models, partial(send_report_message, rt), uai, import_id)
+    return "decoupe"
+
+
+@dataclass
+class _Checked:
+    ok: bool
+    entete: dict
+    erreurs: list
+    size: int
+    sha256: str | None
+
+
+def _check_and_split(rt, record) -> tuple[_Checked, list[dict]]:
+    settings = rt.settings
+    head = rt.s3.head_object(Bucket=settings.bucket, Key=record.cle_s3)
+    size = int(head["ContentLength"])
+    too_large = validation.check_size(size, settings.max_file_bytes)
+    if too_large:
+        return _Checked(False, {}, [too_large], size, None), []
+    data = rt.s3.get_object(Bucket=settings.bucket, Key=record.cle_s3)["Body"].read()
+    sha = hashlib.sha256(data).hexdigest()
+    result = validation.check_file(data, rt.schema, record.uai)
+    if not result.ok:
+        return _Checked(False, result.entete, result.erreurs, size, sha), []
+    return _Checked(True, result.entete, [], size, sha), list(split_bilans(result.root))
+
+
+def _reject(models: Models, record, check: _Checked) -> str:
+    try:
+        record.update(
+            actions=[models.Import.statut.set(FICHIER_REJETE), models.Import.erreurs_fichier.set(check.erreurs),
+                     models.Import.entete.set(check.entete), models.Import.taille.set(check.size),
+                     models.Import.total.set(0)]
+            + ([models.Import.sha256.set(check.sha256)] if check.sha256 else []),
+            condition=models.Import.statut == EN_ATTENTE_FICHIER,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return "doublon"
+        raise
+    return "rejete"
+
+
+def bilan_messages(rt, record, bilans: list[dict]) -> list[str]:
+    """One self-contained message body per bilan; one too large for SQS travels by reference."""
+    bodies = []
+    for n, bilan in enumerate(bilans):
+        envelope = {"uai": record.uai, "import_id": record.import_id, "pre_controle": bool(record.pre_controle)}
+        body = json.dumps({**envelope, "bilan": bilan}, ensure_ascii=False)
+        if len(body.encode("utf-8")) > INLINE_LIMIT:
+            key = f"messages/{record.uai}/{record.import_id}/{n}.json"
+            rt.s3.put_object(Bucket=rt.settings.bucket, Key=key, Body=json.dumps(bilan, ensure_ascii=False).encode())
+            body = json.dumps({**envelope, "bilan_s3": key})
+        bodies.append(body)
+    return bodies
+
+
+def send_bilans(rt, record, bilans: list[dict]) -> None:
+    """SendMessageBatch by 10 (and never over the 256 KiB batch limit); failed entries retried."""
+    url = rt.queue_url(rt.settings.bilans_queue)
+    batch: list[dict] = []
+    size = 0
+    for n, body in enumerate(bilan_messages(rt, record, bilans)):
+        length = len(body.encode("utf-8"))
+        if batch and (len(batch) == 10 or size + length > SQS_MAX_BODY):
+            _send_batch(rt.sqs, url, batch)
+            batch, size = [], 0
+        batch.append({"Id": str(n), "MessageBody": body})
+        size += length
+    if batch:
+        _send_batch(rt.sqs, url, batch)
+
+
+def _send_batch(sqs, url: str, entries: list[dict], attempts: int = 5) -> None:
+    for _ in range(attempts):
+        resp = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        failed = {f["Id"] for f in resp.get("Failed", [])}
+        if not failed:
+            return
+        entries = [e for e in entries if e["Id"] in failed]
+    raise RuntimeError(f"{len(entries)} message(s) de bilans non envoyés après {attempts} essais")

@@ -1,0 +1,122 @@
+"""DynamoDB through pynamodb. Models are built at run time from the settings (table names,
+endpoint), so nothing is read from the environment at import time; adapters receive them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.attributes import (BooleanAttribute, JSONAttribute, NumberAttribute,
+                                 UnicodeAttribute, VersionAttribute)
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+
+from chalicelib.config import Settings
+
+# Import statuses (contract of the synthèse).
+EN_ATTENTE_FICHIER = "EN_ATTENTE_FICHIER"
+EN_COURS = "EN_COURS"
+TERMINE = "TERMINE"
+FICHIER_REJETE = "FICHIER_REJETE"
+
+# Per-import counters, advanced atomically by the workers (nouveaux = bilans new to LSU).
+COUNTERS = ("traites", "nouveaux", "mis_a_jour", "inchanges", "rejetes", "avertissements")
+
+
+@dataclass(frozen=True)
+class Models:
+    Import: type[Model]
+    Resultat: type[Model]
+    Bilan: type[Model]
+    Etablissement: type[Model]
+    connection: Connection
+
+    def all(self) -> tuple[type[Model], ...]:
+        return (self.Import, self.Resultat, self.Bilan, self.Etablissement)
+
+
+def _meta(settings: Settings, table: str) -> type:
+    return type("Meta", (), {"table_name": table, "region": settings.region,
+                             "host": settings.endpoint_url, "max_retry_attempts": 5})
+
+
+def make_models(settings: Settings) -> Models:
+    class Import(Model):
+        """One import: a file of one school (UAI), its status, counters and file errors."""
+        Meta = _meta(settings, settings.imports_table)
+        uai = UnicodeAttribute(hash_key=True)
+        import_id = UnicodeAttribute(range_key=True)
+        statut = UnicodeAttribute()
+        pre_controle = BooleanAttribute(default=False)
+        nom_fichier = UnicodeAttribute()
+        taille_declaree = NumberAttribute()
+        cle_s3 = UnicodeAttribute()
+        cree_le = UnicodeAttribute()
+        cree_par = UnicodeAttribute(null=True)
+        taille = NumberAttribute(null=True)
+        sha256 = UnicodeAttribute(null=True)
+        entete = JSONAttribute(null=True)
+        erreurs_fichier = JSONAttribute(null=True)
+        total = NumberAttribute(null=True)
+        traites = NumberAttribute(default=0)
+        nouveaux = NumberAttribute(default=0)
+        mis_a_jour = NumberAttribute(default=0)
+        inchanges = NumberAttribute(default=0)
+        rejetes = NumberAttribute(default=0)
+        avertissements = NumberAttribute(default=0)
+        rapport_demande_le = NumberAttribute(null=True)
+        synthese_cle = UnicodeAttribute(null=True)
+        termine_le = UnicodeAttribute(null=True)
+
+    class Resultat(Model):
+        """The outcome of one bilan of one import; its existence is the idempotency key."""
+        Meta = _meta(settings, settings.resultats_table)
+        import_key = UnicodeAttribute(hash_key=True)      # <uai>#<import_id>
+        bilan_id = UnicodeAttribute(range_key=True)       # <id_be>#<cle du bilan>
+        type = UnicodeAttribute()
+        statut = UnicodeAttribute()
+        eleve = JSONAttribute()
+        periode = JSONAttribute(null=True)
+        cycle = NumberAttribute(null=True)
+        ligne = NumberAttribute(null=True)
+        messages = JSONAttribute(default=list)
+
+    class Bilan(Model):
+        """A bilan as LSU keeps it: UAI × élève × période (or cycle × millésime)."""
+        Meta = _meta(settings, settings.bilans_table)
+        eleve_key = UnicodeAttribute(hash_key=True)       # <uai>#<id_be>
+        cle = UnicodeAttribute(range_key=True)            # P#millesime#nb#indice | C#cycle#millesime
+        type = UnicodeAttribute()
+        division = UnicodeAttribute(null=True)
+        contenu = JSONAttribute()
+        empreinte = UnicodeAttribute()
+        import_id = UnicodeAttribute()
+        importe_le = UnicodeAttribute()
+        version = VersionAttribute()
+
+    class Etablissement(Model):
+        """The school and where its référentiel (SIECLE/STS picture) is kept."""
+        Meta = _meta(settings, settings.etablissements_table)
+        uai = UnicodeAttribute(hash_key=True)
+        nom = UnicodeAttribute(null=True)
+        millesime = UnicodeAttribute(null=True)
+        referentiel_cle = UnicodeAttribute()
+        referentiel_sha256 = UnicodeAttribute()
+        charge_le = UnicodeAttribute()
+        resume = JSONAttribute(default=dict)
+
+    connection = Connection(region=settings.region, host=settings.endpoint_url, max_retry_attempts=5)
+    return Models(Import, Resultat, Bilan, Etablissement, connection)
+
+
+def create_tables(models: Models) -> None:
+    """On-demand tables; idempotent (the local stack and tests call it)."""
+    for m in models.all():
+        if not m.exists():
+            m.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+
+
+def import_key(uai: str, import_id: str) -> str:
+    return f"{uai}#{import_id}"
+
+
+def eleve_key(uai: str, id_be: str) -> str:
+    return f"{uai}#{id_be}"

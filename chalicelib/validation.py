@@ -1,0 +1,178 @@
+"""File-level checks of an LSU import file: hostile-XML guards, well-formedness, namespace,
+official XSD, school. Pure functions: bytes in, a result out; nothing is written here."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from chalicelib.catalogue import message
+
+NS = "urn:fr:edu:scolarite:lsun:bilans:import"
+ROOT_TAG = f"{{{NS}}}lsun-bilans"
+MAX_XSD_ERRORS = 20
+
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_FORBIDDEN_MARKUP = ("<!DOCTYPE", "<!ENTITY")
+_FORBIDDEN_PATTERNS = tuple(
+    m.encode(enc) for m in _FORBIDDEN_MARKUP for enc in ("ascii", "utf-16-le", "utf-16-be")
+)
+
+
+@dataclass
+class FileCheck:
+    """Outcome of the file-level checks: either `root` (valid document) or `erreurs`."""
+    root: etree._Element | None = None
+    entete: dict = field(default_factory=dict)
+    erreurs: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.erreurs and self.root is not None
+
+
+def safe_parser() -> etree.XMLParser:
+    """A parser that never reads a DTD, never expands an entity and never touches the network."""
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+        huge_tree=False, remove_comments=False,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def load_schema(path: str) -> etree.XMLSchema:
+    """The official LSU XSD, parsed once per process (path from the settings)."""
+    return etree.XMLSchema(etree.parse(path, safe_parser()))
+
+
+def check_empty(data: bytes) -> dict | None:
+    if len(data) == 0:
+        return message("EMPTY_FILE")
+    body = _strip_bom(data)
+    if not body.strip(b" \t\r\n\x00"):
+        return message("BLANK_FILE")
+    return None
+
+
+def check_doctype(data: bytes) -> dict | None:
+    """Any DOCTYPE or ENTITY declaration is refused before parsing (billion laughs, XXE, external
+    DTD): libxml2 would report some of them as merely « not well-formed »."""
+    if any(p in data for p in _FORBIDDEN_PATTERNS):
+        return message("DOCTYPE_FORBIDDEN")
+    return None
+
+
+def check_looks_like_xml(data: bytes) -> dict | None:
+    body = _strip_bom(data)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        body = body.replace(b"\x00", b"")
+    if not body.lstrip(b" \t\r\n").startswith(b"<"):
+        return message("NOT_XML")
+    return None
+
+
+def parse_document(data: bytes) -> tuple[etree._Element | None, dict | None]:
+    try:
+        root = etree.fromstring(data, safe_parser())
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno and exc.lineno > 0 else None
+        return None, message("NOT_WELL_FORMED", f"Détail : {exc.msg}", ligne=line)
+    return root, None
+
+
+def check_namespace(root: etree._Element) -> dict | None:
+    if root.tag != ROOT_TAG:
+        qname = etree.QName(root)
+        found = f"« {qname.localname} »" + (f" de l'espace de noms « {qname.namespace} »" if qname.namespace
+                                             else " sans espace de noms")
+        return message("WRONG_NAMESPACE", f"Élément racine trouvé : {found}.", ligne=root.sourceline)
+    return None
+
+
+def check_schema(root: etree._Element, schema: etree.XMLSchema) -> list[dict]:
+    try:
+        if schema.validate(root):
+            return []
+    except etree.XMLSchemaValidateError as exc:  # e.g. an unresolved entity reference
+        return [message("XSD_INVALID", f"Détail : {exc}")]
+    errors = []
+    tree = root.getroottree()
+    for err in list(schema.error_log)[:MAX_XSD_ERRORS]:
+        element = _element_name(tree, err.path)
+        detail = err.message.replace(f"{{{NS}}}", "")
+        errors.append(message(
+            "XSD_INVALID",
+            f"Ligne {err.line}, élément « {element} » : {detail}",
+            ligne=err.line, element=element,
+        ))
+    return errors
+
+
+def read_entete(root: etree._Element) -> dict:
+    entete = root.find(f"{{{NS}}}entete")
+    out = {"schema_version": root.get("schemaVersion")}
+    if entete is not None:
+        for name in ("editeur", "application", "appliVersion", "etablissement"):
+            el = entete.find(f"{{{NS}}}{name}")
+            if el is not None and el.text is not None:
+                out[name if name != "appliVersion" else "application_version"] = el.text.strip()
+    return out
+
+
+def check_uai(entete: dict, expected_uai: str) -> dict | None:
+    found = entete.get("etablissement")
+    if found != expected_uai:
+        return message("UAI_MISMATCH", f"UAI du fichier : {found} ; UAI de l'import : {expected_uai}.")
+    return None
+
+
+def check_size(size: int, max_bytes: int) -> dict | None:
+    if size > max_bytes:
+        return message("FILE_TOO_LARGE",
+                       f"Taille : {_mb(size)} ; maximum : {_mb(max_bytes)}.", taille=size)
+    return None
+
+
+def check_file(data: bytes, schema: etree.XMLSchema, expected_uai: str) -> FileCheck:
+    """All file-level checks in order; the first failing stage stops the chain."""
+    for check in (check_empty, check_doctype, check_looks_like_xml):
+        err = check(data)
+        if err:
+            return FileCheck(erreurs=[err])
+    root, err = parse_document(data)
+    if err:
+        return FileCheck(erreurs=[err])
+    err = check_namespace(root)
+    if err:
+        return FileCheck(erreurs=[err])
+    errors = check_schema(root, schema)
+    entete = read_entete(root)
+    if errors:
+        return FileCheck(entete=entete, erreurs=errors)
+    err = check_uai(entete, expected_uai)
+    if err:
+        return FileCheck(entete=entete, erreurs=[err])
+    return FileCheck(root=root, entete=entete)
+
+
+def _strip_bom(data: bytes) -> bytes:
+    for bom in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):]
+    return data
+
+
+def _element_name(tree: etree._ElementTree, path: str | None) -> str:
+    """The local name of the element an XSD error points at (lxml gives an XPath like /*/*[2])."""
+    try:
+        found = tree.xpath(path) if path else []
+    except etree.XPathError:
+        found = []
+    if found and isinstance(found[0], etree._Element):
+        return etree.QName(found[0]).localname
+    return "?"
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} Mo".replace(".", ",")

@@ -1,0 +1,197 @@
+"""Worker of the bilans queue: merges each bilan into the school's LSU data and records its
+result, idempotently on the business key (UAI, import, élève, période/cycle).
+
+One DynamoDB transaction per batch and import writes, all or nothing: the bilans, one result item
+per bilan (condition: it does not exist yet — a redelivered message is thus a no-op) and the
+import's counters. Bilans carry a version attribute, so a concurrent writer makes the transaction
+fail and the batch is recomputed, never overwritten blindly."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import partial
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import rules
+from chalicelib.store import COUNTERS, EN_COURS, Models, eleve_key, import_key
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+TRANSACTION_BILANS = 45          # 2 items per bilan + 1 counter update ≤ 100 items
+REPORT_REQUEST_STALE_SECONDS = 120
+
+
+class MalformedMessage(ValueError):
+    """A message that can never be processed (poison): it goes to the DLQ after the retries."""
+
+
+@dataclass
+class Op:
+    """One save of the transaction: a bilan or a result item."""
+    row: object
+    condition: object
+    message_id: str
+    what: str
+
+
+@dataclass
+class Item:
+    message_id: str
+    uai: str
+    import_id: str
+    pre_controle: bool
+    bilan: dict
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return eleve_key(self.uai, self.bilan["eleve"]["id_be"]), self.bilan["cle"]
+
+    @property
+    def bilan_id(self) -> str:
+        return f"{self.bilan['eleve']['id_be']}#{self.bilan['cle']}"
+
+
+def parse_message(record: dict, load_s3_json) -> Item:
+    """The envelope of a bilan message; a bilan too large for SQS comes by reference to S3."""
+    try:
+        body = json.loads(record["body"])
+        bilan = body["bilan"] if "bilan" in body else load_s3_json(body["bilan_s3"])
+        item = Item(record["messageId"], body["uai"], body["import_id"], bool(body.get("pre_controle")), bilan)
+        item.key  # noqa: B018 — the key fields must be there
+        return item
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedMessage(f"message illisible : {exc!r}") from exc
+
+
+def process_bilans_event(event: dict, rt) -> dict:
+    """Lambda handler body: returns the partial batch response."""
+    failures: dict[str, Exception] = {}
+    items: list[Item] = []
+    for record in event["Records"]:
+        try:
+            items.append(parse_message(record, partial(_load_s3_json, rt)))
+        except MalformedMessage as exc:
+            failures[record["messageId"]] = exc
+    groups: dict[tuple[str, str], list[Item]] = {}
+    for item in items:
+        groups.setdefault((item.uai, item.import_id), []).append(item)
+    for (uai, import_id), group in groups.items():
+        try:
+            for start in range(0, len(group), TRANSACTION_BILANS):
+                commit_bilans(rt.models, group[start:start + TRANSACTION_BILANS])
+            request_report(rt.models, partial(send_report_message, rt), uai, import_id)
+        except Exception as exc:  # any failure: these records are retried, then go to the DLQ
+            logger.exception("échec du lot de bilans de l'import %s/%s", uai, import_id)
+            failures.update({i.message_id: exc for i in group})
+    return process_partial_response(
+        event=event, record_handler=partial(_raise_if_failed, failures),
+        processor=BatchProcessor(event_type=EventType.SQS),
+    )
+
+
+def _raise_if_failed(failures: dict[str, Exception], record) -> None:
+    exc = failures.get(record.message_id)
+    if exc is not None:
+        raise exc
+
+
+def commit_bilans(models: Models, items: list[Item]) -> None:
+    """Write one batch of bilans of one import atomically, skipping those already processed."""
+    uai, import_id = items[0].uai, items[0].import_id
+    pending = list(items)
+    for attempt in range(MAX_ATTEMPTS):
+        if not pending:
+            return
+        existing = {(b.eleve_key, b.cle): b for b in models.Bilan.batch_get([i.key for i in pending])}
+        ops, counts = _plan(models, pending, existing)
+        try:
+            with TransactWrite(connection=models.connection) as tw:
+                for op in ops:
+                    tw.save(op.row, condition=op.condition)
+                tw.update(models.Import(uai, import_id),
+                          actions=[getattr(models.Import, k).add(v) for k, v in counts.items() if v],
+                          condition=models.Import.statut == EN_COURS)
+            return
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            if not reasons:
+                raise
+            if reasons[-1] is not None and reasons[-1].code == "ConditionalCheckFailed":
+                logger.warning("import %s/%s n'est plus en cours : lot ignoré", uai, import_id)
+                return
+            done = {ops[i].message_id for i, r in enumerate(reasons[:-1])
+                    if r is not None and r.code == "ConditionalCheckFailed" and ops[i].what == "resultat"}
+            pending = [i for i in pending if i.message_id not in done]
+            time.sleep(min(0.05 * 2 ** attempt, 1.0))
+    raise RuntimeError(f"conflits répétés sur les bilans de l'import {uai}/{import_id}")
+
+
+def _plan(models: Models, items: list[Item], existing: dict) -> tuple[list[Op], dict]:
+    """The transaction's operations and the counters they advance. Pure but for model objects."""
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    counts = dict.fromkeys(COUNTERS, 0)
+    ops = []
+    Bilan, Resultat = models.Bilan, models.Resultat
+    for item in items:
+        bilan = item.bilan
+        current = existing.get(item.key)
+        fingerprint = rules.empreinte(bilan)
+        messages = rules.evaluate_bilan(bilan)
+        statut = rules.bilan_statut(messages, current.empreinte if current else None, fingerprint)
+        if statut in (rules.IMPORTE, rules.MIS_A_JOUR) and not item.pre_controle:
+            row = Bilan(item.key[0], item.key[1], type=bilan["type"], division=bilan["eleve"]["division"],
+                        contenu=rules.bilan_content(bilan), empreinte=fingerprint,
+                        import_id=item.import_id, importe_le=now)
+            if current is not None:
+                row.version = current.version
+            ops.append(Op(row, None, item.message_id, "bilan"))
+        result = Resultat(
+            import_key(item.uai, item.import_id), item.bilan_id, type=bilan["type"], statut=statut,
+            eleve=bilan["eleve"], periode=bilan.get("periode"), cycle=bilan.get("cycle"),
+            ligne=bilan.get("ligne"), messages=messages,
+        )
+        ops.append(Op(result, Resultat.bilan_id.does_not_exist(), item.message_id, "resultat"))
+        counts["traites"] += 1
+        counts[{rules.IMPORTE: "nouveaux", rules.MIS_A_JOUR: "mis_a_jour",
+                rules.INCHANGE: "inchanges", rules.REJETE: "rejetes"}[statut]] += 1
+        counts["avertissements"] += int(rules.has_warning(messages))
+    return ops, counts
+
+
+def request_report(models: Models, send_report, uai: str, import_id: str) -> bool:
+    """The one caller whose conditional update sees the import complete enqueues the report.
+    A request older than REPORT_REQUEST_STALE_SECONDS may be renewed (its sender died)."""
+    Import = models.Import
+    now = int(time.time())
+    item = Import(uai, import_id)
+    condition = ((Import.statut == EN_COURS) & (Import.traites == Import.total)
+                 & (Import.rapport_demande_le.does_not_exist()
+                    | (Import.rapport_demande_le < now - REPORT_REQUEST_STALE_SECONDS)))
+    try:
+        item.update(actions=[Import.rapport_demande_le.set(now)], condition=condition)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    try:
+        send_report({"uai": item.uai, "import_id": item.import_id, "total": item.total})
+    except Exception:
+        item.update(actions=[Import.rapport_demande_le.remove()])
+        raise
+    return True
+
+
+def send_report_message(rt, body: dict) -> None:
+    rt.sqs.send_message(QueueUrl=rt.queue_url(rt.settings.report_queue), MessageBody=json.dumps(body))
+
+
+def _load_s3_json(rt, key: str) -> dict:
+    obj = rt.s3.get_object(Bucket=rt.settings.bucket, Key=key)
+    return json.loads(obj["Body"].read())
