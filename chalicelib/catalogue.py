@@ -41,6 +41,9 @@ _ENTRIES = [
           "Vérifier l'UAI de l'établissement dans le logiciel de suivi des acquis."),
     Entry("FILE_TOO_LARGE", ERREUR, "Le fichier dépasse la taille maximale autorisée.",
           "Exporter les bilans par période ou par niveau pour obtenir des fichiers plus petits."),
+    Entry("REFERENCE_INVALIDE", ERREUR,
+          "Une référence interne du fichier ne désigne pas le bon type d'élément (fichier incohérent).",
+          "Signaler l'erreur à l'éditeur du logiciel qui a produit le fichier, avec la ligne indiquée."),
     Entry("IMPORT_INCONNU", ERREUR, "Aucun import en attente ne correspond à ce fichier déposé.",
           "Relancer l'import depuis « Bilans > Import »."),
     # --- Bilan (réservés : contrôles du référentiel et règles de fusion) --------------------

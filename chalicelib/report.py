@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from datetime import datetime, timezone
 from functools import partial
 
@@ -54,11 +55,18 @@ def bilan_entry(result: dict) -> dict:
     }
 
 
+def french_key(text: str | None) -> str:
+    """Alphabetical order as in a French class list: accents and case ignored (« Écuyer » after
+    « de Gaulle », before « Lévêque »)."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 def sort_bilans(bilans: list[dict]) -> list[dict]:
     """By division, then élève, then période/cycle: the order a school head reads in."""
     def key(b):
         p = b.get("periode") or {}
-        return (b.get("division") or "", b.get("nom") or "", b.get("prenom") or "", b["id_be"],
+        return (b.get("division") or "", french_key(b.get("nom")), french_key(b.get("prenom")), b["id_be"],
                 b["type"], p.get("indice") or 0, b.get("cycle") or 0)
     return sorted(bilans, key=key)
 

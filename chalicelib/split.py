@@ -3,11 +3,12 @@ needs (élève, période or cycle, disciplines, enseignants, éléments de progr
 parcours and vie scolaire communs it references — resolved). Pure: an element tree in, dicts out."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from lxml import etree
 
+from chalicelib import catalogue
 from chalicelib.validation import NS
 
 _Q = f"{{{NS}}}"
@@ -37,70 +38,103 @@ def cycle_key(cycle: str, millesime: str) -> str:
     return f"C#{cycle}#{millesime}"
 
 
+KIND_LABELS = {
+    "eleve": "un élève", "periode": "une période", "discipline": "une discipline",
+    "enseignant": "un enseignant", "element-programme": "un élément de programme",
+    "responsable-etab": "un responsable de l'établissement",
+    "competences-numeriques-commun": "une appréciation commune de compétences numériques",
+    "epi": "un EPI", "acc-perso": "un accompagnement personnalisé", "epi-groupe": "un groupe d'EPI",
+    "acc-perso-groupe": "un groupe d'accompagnement personnalisé",
+}
+
+
+class InvalidReference(ValueError):
+    """An IDREF the XSD accepts (it does not type them) that points at the wrong kind of element."""
+
+    def __init__(self, el: etree._Element, attribute: str, value: str, kind: str):
+        super().__init__(f"{attribute}={value}")
+        self.element, self.attribute, self.value, self.kind = etree.QName(el).localname, attribute, value, kind
+        self.line = el.sourceline
+
+    def message(self) -> dict:
+        return catalogue.message(
+            "REFERENCE_INVALIDE",
+            f"Ligne {self.line}, élément « {self.element} », attribut « {self.attribute} » : "
+            f"« {self.value} » ne désigne pas {KIND_LABELS[self.kind]}.",
+            ligne=self.line, element=self.element)
+
+
 @dataclass
 class Index:
-    """The document's shared definitions, by id, resolved once per file."""
-    by_id: dict[str, dict]
-    eleves: dict[str, dict]
-    communs_vie_scolaire: dict[tuple[str, str], str]
-    communs_parcours: dict[tuple[str, str], list[dict]]
+    """The document's shared definitions, by id and kind, resolved once per file."""
+    by_id: dict[str, dict] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    communs_vie_scolaire: dict[tuple[str, str], str] = field(default_factory=dict)
+    communs_parcours: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
 
-    def refs(self, value: str | None) -> list[dict]:
-        return [self.by_id[r] for r in (value or "").split() if r in self.by_id]
+    def add(self, kind: str, d: dict) -> dict:
+        self.by_id[d["id"]] = d
+        self.kinds[d["id"]] = kind
+        return d
 
-    def ref(self, value: str | None) -> dict | None:
-        return self.by_id.get(value) if value else None
+    def ref(self, kind: str, el: etree._Element, attribute: str) -> dict | None:
+        """The definition `el@attribute` points at; it must be of the expected kind."""
+        value = el.get(attribute)
+        if value is None:
+            return None
+        if self.kinds.get(value) != kind:
+            raise InvalidReference(el, attribute, value, kind)
+        return self.by_id[value]
+
+    def refs(self, kind: str, el: etree._Element, attribute: str) -> list[dict]:
+        out = []
+        for value in (el.get(attribute) or "").split():
+            if self.kinds.get(value) != kind:
+                raise InvalidReference(el, attribute, value, kind)
+            out.append(self.by_id[value])
+        return out
 
 
 def build_index(donnees: etree._Element) -> Index:
-    by_id: dict[str, dict] = {}
-    for tag in ("responsable-etab", "periode", "discipline", "enseignant", "element-programme",
-                "competences-numeriques-commun"):
-        for el in donnees.iter(q(tag)):
+    idx = Index()
+    for kind in ("responsable-etab", "periode", "discipline", "enseignant", "element-programme",
+                 "competences-numeriques-commun", "eleve"):
+        for el in donnees.iter(q(kind)):
             d = attrs(el)
-            if tag == "competences-numeriques-commun":
+            if kind == "competences-numeriques-commun":
                 d["texte"] = el.text
-            by_id[el.get("id")] = d
-    eleves = {}
-    for el in donnees.iter(q("eleve")):
-        d = attrs(el)
-        by_id[d["id"]] = d
-        eleves[d["id"]] = d
+            idx.add(kind, d)
     thematiques = {el.get("code"): attrs(el) for el in donnees.iter(q("epi-thematique"))}
-    for el in donnees.iter(q("epi")):
-        d = attrs(el)
-        d["thematique"] = thematiques.get(d["thematique"], {"code": d["thematique"]})
-        d["disciplines"] = [_discipline(by_id.get(r)) for r in d.pop("discipline_refs").split()]
-        d["description"] = text_of(el, "description")
-        by_id[d["id"]] = d
-    for el in donnees.iter(q("acc-perso")):
-        d = attrs(el)
-        d["disciplines"] = [_discipline(by_id.get(r)) for r in d.pop("discipline_refs").split()]
-        d["description"] = text_of(el, "description")
-        by_id[d["id"]] = d
-    for tag, ref in (("epi-groupe", "epi_ref"), ("acc-perso-groupe", "acc_perso_ref")):
-        for el in donnees.iter(q(tag)):
+    for kind in ("epi", "acc-perso"):
+        for el in donnees.iter(q(kind)):
             d = attrs(el)
-            parent = by_id.get(d.pop(ref)) or {}
+            del d["discipline_refs"]
+            if kind == "epi":
+                d["thematique"] = thematiques.get(d["thematique"], {"code": d["thematique"]})
+            d["disciplines"] = [_discipline(x) for x in idx.refs("discipline", el, "discipline-refs")]
+            d["description"] = text_of(el, "description")
+            idx.add(kind, d)
+    for kind, ref in (("epi-groupe", "epi-ref"), ("acc-perso-groupe", "acc-perso-ref")):
+        for el in donnees.iter(q(kind)):
+            d = attrs(el)
+            del d[ref.replace("-", "_")]
+            parent = idx.ref(kind.removesuffix("-groupe"), el, ref)
             d["definition"] = {k: v for k, v in parent.items() if k != "id"}
             d["commentaire"] = text_of(el, "commentaire")
             d["enseignants_disciplines"] = [
-                {"enseignant": _enseignant(by_id.get(ed.get("enseignant-ref"))),
-                 "discipline": _discipline(by_id.get(ed.get("discipline-ref")))}
+                {"enseignant": _enseignant(idx.ref("enseignant", ed, "enseignant-ref")),
+                 "discipline": _discipline(idx.ref("discipline", ed, "discipline-ref"))}
                 for ed in el.iter(q("enseignant-discipline"))
             ]
-            by_id[d["id"]] = d
-    vs_communs = {
-        (el.get("periode-ref"), el.get("code-division")): text_of(el, "commentaire")
-        for el in donnees.iter(q("vie-scolaire-commun"))
-    }
-    parcours_communs = {
-        (el.get("periode-ref"), el.get("code-division")): [
-            {"code": p.get("code"), "texte": p.text} for p in el.iter(q("parcours"))
-        ]
-        for el in donnees.iter(q("parcours-commun"))
-    }
-    return Index(by_id, eleves, vs_communs, parcours_communs)
+            idx.add(kind, d)
+    for el in donnees.iter(q("vie-scolaire-commun")):
+        idx.ref("periode", el, "periode-ref")
+        idx.communs_vie_scolaire[(el.get("periode-ref"), el.get("code-division"))] = text_of(el, "commentaire")
+    for el in donnees.iter(q("parcours-commun")):
+        idx.ref("periode", el, "periode-ref")
+        idx.communs_parcours[(el.get("periode-ref"), el.get("code-division"))] = [
+            {"code": p.get("code"), "texte": p.text} for p in el.iter(q("parcours"))]
+    return idx
 
 
 def _discipline(d: dict | None) -> dict | None:
@@ -137,21 +171,21 @@ def _responsables(el: etree._Element) -> list[dict]:
 
 
 def _acquis(el: etree._Element, idx: Index) -> dict:
-    d = attrs(el)
+    d = {k: v for k, v in attrs(el).items() if not k.endswith(("_ref", "_refs"))}
     return {
-        "discipline": _discipline(idx.ref(d.pop("discipline_ref"))),
-        "enseignants": [_enseignant(e) for e in idx.refs(d.pop("enseignant_refs"))],
-        "elements_programme": [e["libelle"] for e in idx.refs(d.pop("element_programme_refs", None))],
+        "discipline": _discipline(idx.ref("discipline", el, "discipline-ref")),
+        "enseignants": [_enseignant(e) for e in idx.refs("enseignant", el, "enseignant-refs")],
+        "elements_programme": [e["libelle"] for e in idx.refs("element-programme", el, "element-programme-refs")],
         "appreciation": text_of(el, "appreciation"),
         **d,
     }
 
 
-def _groups(el: etree._Element, container: str, ref_attr: str, idx: Index) -> list[dict]:
+def _groups(el: etree._Element, container: str, kind: str, idx: Index) -> list[dict]:
     out = []
     box = el.find(q(container))
     for item in (box if box is not None else []):
-        groupe = dict(idx.ref(item.get(ref_attr)) or {})
+        groupe = dict(idx.ref(kind, item, f"{kind}-ref"))
         groupe.pop("id", None)
         groupe["commentaire_eleve"] = text_of(item, "commentaire")
         out.append(groupe)
@@ -160,8 +194,8 @@ def _groups(el: etree._Element, container: str, ref_attr: str, idx: Index) -> li
 
 def bilan_periodique(el: etree._Element, idx: Index) -> dict:
     d = attrs(el)
-    eleve = idx.eleves.get(d["eleve_ref"]) or {}
-    periode = idx.ref(d["periode_ref"]) or {}
+    eleve = idx.ref("eleve", el, "eleve-ref")
+    periode = idx.ref("periode", el, "periode-ref")
     division = eleve.get("code_division")
     vs = el.find(q("vie-scolaire"))
     vie_scolaire = {k: int(v) for k, v in attrs(vs).items()}
@@ -175,11 +209,11 @@ def bilan_periodique(el: etree._Element, idx: Index) -> dict:
         "date_conseil_classe": d["date_conseil_classe"],
         "date_scolarite": d["date_scolarite"],
         "date_verrou": d.get("date_verrou"),
-        "responsable_etab": (idx.ref(d["responsable_etab_ref"]) or {}).get("libelle"),
-        "profs_principaux": [_enseignant(e) for e in idx.refs(d.get("prof_princ_refs"))],
+        "responsable_etab": idx.ref("responsable-etab", el, "responsable-etab-ref")["libelle"],
+        "profs_principaux": [_enseignant(e) for e in idx.refs("enseignant", el, "prof-princ-refs")],
         "acquis": [_acquis(a, idx) for a in el.find(q("liste-acquis"))],
-        "epis": _groups(el, "epis-eleve", "epi-groupe-ref", idx),
-        "acc_persos": _groups(el, "acc-persos-eleve", "acc-perso-groupe-ref", idx),
+        "epis": _groups(el, "epis-eleve", "epi-groupe", idx),
+        "acc_persos": _groups(el, "acc-persos-eleve", "acc-perso-groupe", idx),
         "parcours": [{"code": p.get("code"), "texte": p.text}
                      for box in el.iterchildren(q("liste-parcours")) for p in box],
         "parcours_communs": idx.communs_parcours.get((d["periode_ref"], division), []),
@@ -198,7 +232,7 @@ def bilan_periodique(el: etree._Element, idx: Index) -> dict:
     if comp is not None:
         bilan["competences_numeriques"] = {
             "appreciation": text_of(comp, "appreciation-num"),
-            "communs": [c.get("texte") for c in idx.refs(comp.get("comp-num-commun-refs"))],
+            "communs": [c.get("texte") for c in idx.refs("competences-numeriques-commun", comp, "comp-num-commun-refs")],
             "competences": [attrs(c) for c in comp.iter(q("competence-num"))],
         }
     bilan["cle"] = periodique_key(bilan["periode"])
@@ -207,7 +241,7 @@ def bilan_periodique(el: etree._Element, idx: Index) -> dict:
 
 def bilan_cycle(el: etree._Element, idx: Index) -> dict:
     d = attrs(el)
-    eleve = idx.eleves.get(d["eleve_ref"]) or {}
+    eleve = idx.ref("eleve", el, "eleve-ref")
     ens = el.find(q("enseignement-complement"))
     lcr = el.find(q("langue-culture-regionale"))
     return {
@@ -219,8 +253,8 @@ def bilan_cycle(el: etree._Element, idx: Index) -> dict:
         "millesime": d["millesime"],
         "date_creation": d["date_creation"],
         "date_verrou": d.get("date_verrou"),
-        "responsable_etab": (idx.ref(d["responsable_etab_ref"]) or {}).get("libelle"),
-        "profs_principaux": [_enseignant(e) for e in idx.refs(d.get("prof_princ_refs"))],
+        "responsable_etab": idx.ref("responsable-etab", el, "responsable-etab-ref")["libelle"],
+        "profs_principaux": [_enseignant(e) for e in idx.refs("enseignant", el, "prof-princ-refs")],
         "socle": [attrs(s) for s in el.find(q("socle"))],
         "synthese": text_of(el, "synthese"),
         "enseignement_complement": attrs(ens) if ens is not None else None,

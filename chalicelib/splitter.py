@@ -20,7 +20,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import validation
 from chalicelib.config import UPLOAD_PREFIX
-from chalicelib.split import split_bilans
+from chalicelib.split import InvalidReference, split_bilans
 from chalicelib.store import EN_ATTENTE_FICHIER, EN_COURS, FICHIER_REJETE, Models
 from chalicelib.worker import request_report, send_report_message
 
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 SQS_MAX_BODY = 256 * 1024
 INLINE_LIMIT = 200 * 1024
-_KEY = re.compile(r"^imports/(?P<uai>[0-9A-Za-z]{8})/(?P<import_id>[0-9A-Za-z_-]{1,64})\.xml$")
+_KEY = re.compile(r"imports/(?P<uai>[0-9A-Za-z]{8})/(?P<import_id>[0-9A-Za-z_-]{1,64})\.xml")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def s3_objects(body: str) -> list[S3Object]:
 
 def parse_upload_key(key: str) -> tuple[str, str] | None:
     """`imports/<uai>/<import_id>.xml` → (uai, import_id); anything else is not an import."""
-    m = _KEY.match(key)
+    m = _KEY.fullmatch(key)
     return (m["uai"], m["import_id"]) if m else None
 
 
@@ -136,7 +136,11 @@ def _check_and_split(rt, record) -> tuple[_Checked, list[dict]]:
     result = validation.check_file(data, rt.schema, record.uai)
     if not result.ok:
         return _Checked(False, result.entete, result.erreurs, size, sha), []
-    return _Checked(True, result.entete, [], size, sha), list(split_bilans(result.root))
+    try:
+        bilans = list(split_bilans(result.root))
+    except InvalidReference as exc:
+        return _Checked(False, result.entete, [exc.message()], size, sha), []
+    return _Checked(True, result.entete, [], size, sha), bilans
 
 
 def _reject(models: Models, record, check: _Checked) -> str:

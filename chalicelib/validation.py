@@ -36,7 +36,7 @@ def safe_parser() -> etree.XMLParser:
     """A parser that never reads a DTD, never expands an entity and never touches the network."""
     return etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_comments=False,
+        huge_tree=False, remove_comments=True, remove_pis=True,
     )
 
 
@@ -59,6 +59,15 @@ def check_doctype(data: bytes) -> dict | None:
     """Any DOCTYPE or ENTITY declaration is refused before parsing (billion laughs, XXE, external
     DTD): libxml2 would report some of them as merely « not well-formed »."""
     if any(p in data for p in _FORBIDDEN_PATTERNS):
+        return message("DOCTYPE_FORBIDDEN")
+    return None
+
+
+def check_no_dtd(root: etree._Element) -> dict | None:
+    """Second line of defence: a DOCTYPE the byte scan could not see (UTF-32, UTF-7…) is found
+    once parsed — without having been loaded or expanded (see `safe_parser`)."""
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         return message("DOCTYPE_FORBIDDEN")
     return None
 
@@ -141,6 +150,9 @@ def check_file(data: bytes, schema: etree.XMLSchema, expected_uai: str) -> FileC
         if err:
             return FileCheck(erreurs=[err])
     root, err = parse_document(data)
+    if err:
+        return FileCheck(erreurs=[err])
+    err = check_no_dtd(root)
     if err:
         return FileCheck(erreurs=[err])
     err = check_namespace(root)

@@ -1,0 +1,344 @@
+"""`lsu` — command line of lsu-import (messages in French).
+
+Exit codes: 0 the import ran (even with rejected bilans), 3 the file was rejected, 1 anything else.
+With --json, stdout carries the synthèse JSON only; progress and logs go to stderr."""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from chalicelib.auth import issue_token
+from chalicelib.config import Settings
+
+EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 3
+SESSION_FILE = Path(".lsu-local") / "session.json"
+TERMINAL = ("TERMINE", "FICHIER_REJETE")
+
+
+class CliError(Exception):
+    """An error to print in French, then exit 1."""
+
+
+def err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+class ApiClient:
+    """The API as the web front uses it: JSON calls, then the presigned POST straight to S3."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 60):
+        self.base_url, self.timeout = base_url.rstrip("/"), timeout
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def _call(self, method: str, path: str, **kw) -> dict:
+        try:
+            resp = self.http.request(method, self.base_url + path, timeout=self.timeout, **kw)
+        except requests.RequestException as exc:
+            raise CliError(f"API injoignable ({self.base_url}) : {exc}") from exc
+        body = resp.json() if resp.headers.get("Content-Type", "").startswith("application/json") else {}
+        if resp.status_code >= 400:
+            e = body.get("erreur", {})
+            details = "".join(f"\n  - {d.get('chemin', '')} : {d['message']}" for d in body.get("erreurs", []))
+            raise CliError(f"[{e.get('code', resp.status_code)}] {e.get('message', resp.text)}{details}")
+        return body
+
+    def put_referentiel(self, data: dict) -> dict:
+        return self._call("PUT", "/referentiel", json=data)
+
+    def create_import(self, nom: str, taille: int, pre_controle: bool) -> dict:
+        return self._call("POST", "/imports", json={"nom_fichier": nom, "taille": taille, "pre_controle": pre_controle})
+
+    def upload(self, upload: dict, nom: str, data: bytes) -> None:
+        try:
+            resp = requests.post(upload["url"], data=upload["fields"], timeout=self.timeout,
+                                 files={"file": (nom, data, upload["fields"].get("Content-Type", "application/xml"))})
+        except requests.RequestException as exc:
+            raise CliError(f"Dépôt du fichier impossible : {exc}") from exc
+        if resp.status_code >= 300:
+            raise CliError(f"Le dépôt du fichier a été refusé (HTTP {resp.status_code}).")
+
+    def get_import(self, import_id: str) -> dict:
+        return self._call("GET", f"/imports/{import_id}")
+
+    def synthese(self, import_id: str) -> dict:
+        return self._call("GET", f"/imports/{import_id}/synthese")
+
+    def wait(self, import_id: str, timeout: float = 1800, progress: bool = True) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.get_import(import_id)
+            p = status["progression"]
+            if progress:
+                total = p["total"]
+                bar = _bar(p["traites"], total) if total else ""
+                err(f"\r{status['statut']:<18} {bar} {p['traites']}/{total if total is not None else '?'} bilans")
+            if status["statut"] in TERMINAL:
+                return status
+            if time.monotonic() > deadline:
+                raise CliError(f"L'import {import_id} n'est pas terminé après {int(timeout)} s.")
+            time.sleep(0.5)
+
+    def import_file(self, path: Path, pre_controle: bool = False, progress: bool = True) -> dict:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CliError(f"Fichier illisible : {path} ({exc.strerror})") from exc
+        created = self.create_import(path.name, len(data), pre_controle)
+        if progress:
+            err(f"Import {created['import_id']} : dépôt de {path.name} ({len(data)} octets)…")
+        self.upload(created["upload"], path.name, data)
+        self.wait(created["import_id"], progress=progress)
+        return self.synthese(created["import_id"])
+
+
+def _bar(done: int, total: int, width: int = 30) -> str:
+    filled = int(width * done / total) if total else width
+    return "[" + "#" * filled + "." * (width - filled) + "]"
+
+
+def format_synthese(s: dict) -> str:
+    """The synthèse as a school head reads it: totals, file errors, then bilans by division."""
+    t = s["totaux"]
+    lines = [f"Synthèse d'import {s['import_id']} — {s['statut']}" + (" (pré-contrôle)" if s["pre_controle"] else ""),
+             f"Fichier : {s['fichier']['nom']} ({s['fichier']['taille']} octets)"]
+    e = s.get("entete") or {}
+    if e.get("editeur"):
+        lines.append(f"Logiciel : {e.get('editeur')} / {e.get('application')} — schéma {e.get('schema_version')}")
+    lines.append(f"Bilans : {t['bilans']} — importés : {t['importes']} (nouveaux {t['nouveaux']}, mis à jour "
+                 f"{t['mis_a_jour']}, inchangés {t['inchanges']}) — rejetés : {t['rejetes']} — "
+                 f"avec avertissement : {t['avertissements']}")
+    for m in s.get("erreurs_fichier", []) + s.get("messages", []):
+        where = f" (ligne {m['ligne']})" if m.get("ligne") else ""
+        lines.append(f"[{m['code']}]{where} {m['message']}")
+        if m.get("conseil"):
+            lines.append(f"    Que faire ? {m['conseil']}")
+    division = None
+    for b in s.get("bilans", []):
+        if b["division"] != division:
+            division = b["division"]
+            lines.append(f"Classe {division}")
+        what = (f"période {b['periode']['indice']}/{b['periode']['nb_periodes']}" if b["type"] == "periodique"
+                else f"fin de cycle {b['cycle']}")
+        lines.append(f"  {b['nom']} {b['prenom']} ({b['id_be']}) — {what} : {b['statut']}")
+        for m in b["messages"]:
+            lines.append(f"      [{m['code']}] {m['message']}")
+    return "\n".join(lines)
+
+
+def synthese_csv(s: dict) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=";")
+    w.writerow(["division", "id_be", "nom", "prenom", "type", "periode", "cycle", "statut", "codes", "messages"])
+    for b in s.get("bilans", []):
+        p = b.get("periode") or {}
+        w.writerow([b["division"], b["id_be"], b["nom"], b["prenom"], b["type"],
+                    f"{p['indice']}/{p['nb_periodes']}" if p else "", b.get("cycle") or "", b["statut"],
+                    " ".join(m["code"] for m in b["messages"]), " | ".join(m["message"] for m in b["messages"])])
+    return out.getvalue()
+
+
+def exit_code(synthese: dict) -> int:
+    return EXIT_REJECTED if synthese["statut"] == "FICHIER_REJETE" else EXIT_OK
+
+
+def emit(synthese: dict, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(synthese, ensure_ascii=False, indent=2))
+    else:
+        print(format_synthese(synthese))
+    return exit_code(synthese)
+
+
+def load_json(path: str) -> dict:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CliError(f"Fichier illisible : {path} ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{path} n'est pas du JSON valide (ligne {exc.lineno}) : {exc.msg}") from exc
+
+
+def local_client(args, uai: str | None = None) -> ApiClient:
+    session = json.loads(SESSION_FILE.read_text()) if SESSION_FILE.exists() else {}
+    api = args.api or session.get("api_url")
+    if not api:
+        raise CliError("Aucune pile locale en cours : lancez « lsu local up » ou indiquez --api URL.")
+    token = getattr(args, "token", None) or os.environ.get("LSU_TOKEN")
+    if not token:
+        uai = uai or getattr(args, "uai", None) or session.get("uai")
+        if not uai:
+            raise CliError("Indiquez l'établissement (--uai) ou un jeton (--token / LSU_TOKEN).")
+        token = issue_token(Settings.from_env().token_secret, uai, "CE")
+    return ApiClient(api, token)
+
+
+# --- commands ------------------------------------------------------------------------------
+
+def cmd_run(args) -> int:
+    from chalicelib.local.stack import LocalStack
+    referentiel = load_json(args.referentiel)
+    uai = (referentiel.get("etablissement") or {}).get("uai")
+    if not args.json:
+        err("Démarrage de la pile locale (émulateur AWS, files, tables, API)…")
+    with LocalStack(endpoint=args.endpoint, api_port=None) as stack:
+        client = ApiClient(stack.api_url, issue_token(stack.settings.token_secret, uai or "", "CE"))
+        client.put_referentiel(referentiel)
+        synthese = client.import_file(Path(args.fichier), pre_controle=args.pre_controle)
+        err("")
+    return emit(synthese, args.json)
+
+
+def cmd_import(args) -> int:
+    client = local_client(args)
+    synthese = client.import_file(Path(args.fichier), pre_controle=args.dry_run)
+    err("")
+    return emit(synthese, args.json)
+
+
+def cmd_synthese(args) -> int:
+    s = local_client(args).synthese(args.import_id)
+    if args.csv:
+        sys.stdout.write(synthese_csv(s))
+        return exit_code(s)
+    return emit(s, args.json)
+
+
+def cmd_referentiel_load(args) -> int:
+    data = load_json(args.fichier)
+    client = local_client(args, uai=(data.get("etablissement") or {}).get("uai"))
+    resume = client.put_referentiel(data)["resume"]
+    print("Référentiel chargé : " + ", ".join(f"{v} {k}" for k, v in resume.items()))
+    return EXIT_OK
+
+
+def cmd_token(args) -> int:
+    print(issue_token(Settings.from_env().token_secret, args.uai, args.role))
+    return EXIT_OK
+
+
+def _serve_forever(stack, uai: str) -> int:
+    SESSION_FILE.parent.mkdir(exist_ok=True)
+    SESSION_FILE.write_text(json.dumps({"api_url": stack.api_url, "uai": uai, "endpoint": stack.endpoint}))
+    token = issue_token(stack.settings.token_secret, uai, "CE")
+    err(f"\nAPI et interface : {stack.api_url}/\nÉmulateur AWS : {stack.endpoint}\n"
+        f"Jeton de développement (CE, {uai}) : {token}\nCtrl-C pour tout arrêter.")
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    try:
+        while not stop:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        SESSION_FILE.unlink(missing_ok=True)
+    err("Arrêt de la pile locale.")
+    return EXIT_OK
+
+
+def cmd_local_up(args) -> int:
+    from chalicelib.local.stack import LocalStack
+    with LocalStack(endpoint=args.endpoint, api_port=args.port) as stack:
+        return _serve_forever(stack, args.uai)
+
+
+def cmd_demo(args) -> int:
+    from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+    from chalicelib.local.stack import LocalStack
+    spec = SchoolSpec()
+    demo_dir = Path(".lsu-local") / "demo"
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    (demo_dir / "referentiel.json").write_text(json.dumps(generate_referentiel(spec), ensure_ascii=False, indent=1))
+    xml_path = demo_dir / f"export-lsu-{spec.uai}.xml"
+    xml_path.write_bytes(generate_lsu_xml(spec))
+    err(f"Établissement de démonstration : {spec.nom} ({spec.uai}) — fichiers dans {demo_dir}/")
+    with LocalStack(endpoint=args.endpoint, api_port=args.port) as stack:
+        client = ApiClient(stack.api_url, issue_token(stack.settings.token_secret, spec.uai, "CE"))
+        client.put_referentiel(load_json(str(demo_dir / "referentiel.json")))
+        synthese = client.import_file(xml_path)
+        err("")
+        print(format_synthese({**synthese, "bilans": synthese["bilans"][:12]}))
+        print(f"… {len(synthese['bilans'])} bilans en tout.")
+        return _serve_forever(stack, spec.uai)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lsu", description="LSU collège — Bilans > Import (local et AWS).")
+    sub = p.add_subparsers(dest="commande", required=True)
+
+    run = sub.add_parser("run", help="importer un fichier de bout en bout sur une pile locale éphémère")
+    run.add_argument("fichier")
+    run.add_argument("--referentiel", required=True, help="référentiel JSON de l'établissement")
+    run.add_argument("--json", action="store_true", help="la synthèse en JSON sur la sortie standard")
+    run.add_argument("--pre-controle", "--dry-run", dest="pre_controle", action="store_true")
+    run.add_argument("--endpoint", help="point d'accès AWS (par défaut : serveur moto embarqué)")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="pile locale + établissement de démonstration, jusqu'à Ctrl-C")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--endpoint")
+    demo.set_defaults(func=cmd_demo)
+
+    local = sub.add_parser("local", help="pile locale").add_subparsers(dest="action", required=True)
+    up = local.add_parser("up", help="démarrer la pile locale jusqu'à Ctrl-C")
+    up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--endpoint")
+    up.add_argument("--uai", default="0750001A")
+    up.set_defaults(func=cmd_local_up)
+    tok = local.add_parser("token", help="émettre un jeton de développement")
+    tok.add_argument("--uai", required=True)
+    tok.add_argument("--role", default="CE")
+    tok.set_defaults(func=cmd_token)
+
+    ref = sub.add_parser("referentiel", help="référentiel de l'établissement").add_subparsers(dest="action", required=True)
+    load = ref.add_parser("load", help="charger (remplacer) le référentiel JSON")
+    load.add_argument("fichier")
+    load.add_argument("--api")
+    load.add_argument("--token")
+    load.set_defaults(func=cmd_referentiel_load)
+
+    imp = sub.add_parser("import", help="importer un fichier sur une pile en cours")
+    imp.add_argument("fichier")
+    imp.add_argument("--dry-run", "--pre-controle", dest="dry_run", action="store_true")
+    imp.add_argument("--json", action="store_true")
+    imp.add_argument("--api")
+    imp.add_argument("--token")
+    imp.add_argument("--uai")
+    imp.set_defaults(func=cmd_import)
+
+    syn = sub.add_parser("synthese", help="afficher la synthèse d'un import")
+    syn.add_argument("import_id")
+    fmt = syn.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    syn.add_argument("--api")
+    syn.add_argument("--token")
+    syn.add_argument("--uai")
+    syn.set_defaults(func=cmd_synthese)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("LSU_LOG_LEVEL", "WARNING"), stream=sys.stderr,
+                        format="%(levelname)s %(name)s : %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        err(f"Erreur : {exc}")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

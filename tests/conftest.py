@@ -1,0 +1,85 @@
+"""Shared fixtures. Integration and end-to-end tiers run against an AWS endpoint over HTTP:
+LSU_TEST_ENDPOINT if set (moto server, LocalStack…), else an embedded moto server started here."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+import requests
+
+from chalicelib.auth import issue_token
+
+
+@pytest.fixture(scope="session")
+def stack():
+    from chalicelib.local.stack import LocalStack
+    with LocalStack(endpoint=os.environ.get("LSU_TEST_ENDPOINT") or None, api_port=None) as st:
+        yield st
+
+
+@pytest.fixture(scope="session")
+def rt(stack):
+    return stack.runtime
+
+
+class Api:
+    """The API as a browser uses it, for one school and role."""
+
+    def __init__(self, base: str, token: str):
+        self.base = base
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, **kw) -> requests.Response:
+        return self.http.request(method, self.base + path, timeout=60, **kw)
+
+    def put_referentiel(self, data: dict) -> None:
+        r = self.call("PUT", "/referentiel", json=data)
+        assert r.status_code == 200, r.text
+
+    def start_import(self, nom: str, taille: int, pre_controle: bool = False) -> dict:
+        r = self.call("POST", "/imports", json={"nom_fichier": nom, "taille": taille, "pre_controle": pre_controle})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def upload(self, created: dict, data: bytes) -> None:
+        up = created["upload"]
+        r = requests.post(up["url"], data=up["fields"], files={"file": ("f.xml", data, "application/xml")}, timeout=60)
+        assert r.status_code in (200, 201, 204), r.text
+
+    def wait(self, import_id: str, timeout: float = 240) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.call("GET", f"/imports/{import_id}").json()
+            if status["statut"] in ("TERMINE", "FICHIER_REJETE"):
+                return status
+            assert time.monotonic() < deadline, f"import {import_id} bloqué : {status}"
+            time.sleep(0.3)
+
+    def synthese(self, import_id: str) -> dict:
+        r = self.call("GET", f"/imports/{import_id}/synthese")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def import_bytes(self, data: bytes, declared: int | None = None, pre_controle: bool = False) -> dict:
+        created = self.start_import("export.xml", len(data) if declared is None else declared, pre_controle)
+        self.upload(created, data)
+        self.wait(created["import_id"])
+        return self.synthese(created["import_id"])
+
+
+@pytest.fixture(scope="session")
+def api_for(stack):
+    def make(uai: str, role: str = "CE") -> Api:
+        return Api(stack.api_url, issue_token(stack.settings.token_secret, uai, role))
+    return make
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = str(item.fspath)
+        if "/tests/integration/" in path:
+            item.add_marker(pytest.mark.integration)
+        elif "/tests/e2e/" in path:
+            item.add_marker(pytest.mark.e2e)
