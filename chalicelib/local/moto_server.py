@@ -1,13 +1,21 @@
-"""moto server, as the embedded local emulator, with one fix for its cost (not its behaviour).
+"""moto server, as the embedded local emulator, with two fixes that bring its DynamoDB closer to
+the real service (nothing of our application code is changed by them).
 
-moto 5.2's TransactWriteItems deep-copies every table it touches before each transaction, to
-roll back on cancellation: the cost grows with the table, so an import of N bilans costs O(N²)
-and the emulator, not the code under test, dominates. Here only the items the transaction
-touches are backed up and restored — the same all-or-nothing semantics at O(items)."""
+1. Atomicity. moto serves requests on several threads but its DynamoDB backend takes no lock: two
+   concurrent `UpdateItem … ADD` on one item can lose an increment, and two transactions can
+   interleave between their condition checks and their writes. DynamoDB guarantees neither can
+   happen, and the pipeline relies on it (atomic counters, conditional writes). Every DynamoDB
+   write and read of the backend is serialised here by one lock.
+2. Cost. moto 5.2's TransactWriteItems deep-copies every table it touches before each
+   transaction, to roll back on cancellation: an import of N bilans then costs O(N²) and the
+   emulator dominates. Here only the items the transaction touches are backed up and restored —
+   the same all-or-nothing semantics at O(items)."""
 from __future__ import annotations
 
 import copy
+import functools
 import sys
+import threading
 
 
 def _key(table, op_type: str, op: dict):
@@ -46,7 +54,20 @@ def _restore(snaps: list[tuple]) -> None:
             table.items[hash_key][range_key] = item
 
 
-def patch_transactions() -> None:
+_LOCK = threading.RLock()
+_SERIALISED = ("put_item", "update_item", "delete_item", "get_item", "query", "scan", "transact_write_items",
+               "transact_get_items")
+
+
+def _serialised(method):
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with _LOCK:
+            return method(*args, **kwargs)
+    return wrapper
+
+
+def patch_dynamodb() -> None:
     import moto.dynamodb.models as models
     from moto.dynamodb.models.table import Table
 
@@ -68,10 +89,13 @@ def patch_transactions() -> None:
 
     models.copy = _CopyWithoutTables
     models.DynamoDBBackend.transact_write_items = transact_write_items
+    for name in _SERIALISED:
+        if hasattr(models.DynamoDBBackend, name):
+            setattr(models.DynamoDBBackend, name, _serialised(getattr(models.DynamoDBBackend, name)))
 
 
 def main(argv: list[str] | None = None) -> None:
-    patch_transactions()
+    patch_dynamodb()
     from moto.server import main as moto_main
     moto_main(argv if argv is not None else sys.argv[1:])
 

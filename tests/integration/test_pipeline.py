@@ -1,0 +1,167 @@
+"""Pipeline stages against the emulator over HTTP: idempotency on business keys, duplicate S3
+events, partial batch responses, the S3 size re-check and the local dispatcher's contract."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import replace
+from datetime import datetime, timezone
+
+from chalicelib import splitter, worker
+from chalicelib.generator import SchoolSpec, generate_lsu_xml
+from chalicelib.local.dispatcher import Dispatcher, QueueBinding
+from chalicelib.runtime import build_runtime
+from chalicelib.split import split_bilans
+from chalicelib.splitter import S3Object
+from chalicelib.store import EN_ATTENTE_FICHIER, EN_COURS, import_key
+from chalicelib.validation import check_file
+
+
+def _new_import(rt, uai: str, statut: str, total: int | None = None, key: str | None = None):
+    import_id = f"T{uuid.uuid4().hex[:12]}"
+    rec = rt.models.Import(uai, import_id, statut=statut, nom_fichier="f.xml", taille_declaree=1,
+                           cle_s3=key or f"imports/{uai}/{import_id}.xml",
+                           cree_le=datetime.now(timezone.utc).isoformat(), total=total)
+    rec.save()
+    return rec
+
+
+def _bilans(rt, spec: SchoolSpec) -> list[dict]:
+    result = check_file(generate_lsu_xml(spec), rt.schema, spec.uai)
+    assert result.ok
+    return list(split_bilans(result.root))
+
+
+def _event(bodies: list[str], receive_count: int = 1) -> dict:
+    return {"Records": [{
+        "messageId": str(uuid.uuid4()), "receiptHandle": "rh", "body": b, "md5OfBody": "",
+        "attributes": {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": "0"},
+        "messageAttributes": {}, "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-west-3:123456789012:q", "awsRegion": "eu-west-3"} for b in bodies]}
+
+
+def _wait_status(rt, uai, import_id, statut, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        rec = rt.models.Import.get(uai, import_id, consistent_read=True)
+        if rec.statut == statut:
+            return rec
+        assert time.monotonic() < deadline, f"{rec.statut} != {statut}"
+        time.sleep(0.2)
+
+
+def test_redelivered_worker_batches_count_once_and_report_once(rt):
+    spec = SchoolSpec(uai="0760001A", divisions_par_niveau=1, eleves_par_division=4)
+    bilans = _bilans(rt, spec)
+    rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
+    bodies = splitter.bilan_messages(rt, rec, bilans)
+    first, rest = bodies[:10], bodies[10:]
+    for batch in (first, first, rest, rest, first):          # every batch delivered again
+        assert worker.process_bilans_event(_event(batch, receive_count=2), rt) == {"batchItemFailures": []}
+    done = _wait_status(rt, spec.uai, rec.import_id, "TERMINE")
+    assert done.traites == done.total == len(bilans) == done.nouveaux
+    assert rt.models.Resultat.count(import_key(spec.uai, rec.import_id)) == len(bilans)
+    synthese = json.loads(rt.s3.get_object(Bucket=rt.settings.bucket, Key=done.synthese_cle)["Body"].read())
+    assert synthese["totaux"]["bilans"] == len(bilans) == len(synthese["bilans"])
+    # A late duplicate after the end changes nothing either.
+    assert worker.process_bilans_event(_event(first), rt) == {"batchItemFailures": []}
+    again = rt.models.Import.get(spec.uai, rec.import_id, consistent_read=True)
+    assert (again.traites, again.nouveaux, again.termine_le) == (done.traites, done.nouveaux, done.termine_le)
+
+
+def test_malformed_message_is_the_only_failure_of_its_batch(rt):
+    spec = SchoolSpec(uai="0760002B", divisions_par_niveau=1, eleves_par_division=1)
+    bilans = _bilans(rt, spec)
+    rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans) + 1)
+    event = _event(splitter.bilan_messages(rt, rec, bilans) + ["{pas du json"])
+    response = worker.process_bilans_event(event, rt)
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][-1]["messageId"]}]}
+    assert rt.models.Import.get(spec.uai, rec.import_id).traites == len(bilans)
+
+
+def test_duplicate_s3_event_changes_nothing(api_for, rt):
+    spec = SchoolSpec(uai="0760003C", divisions_par_niveau=1, eleves_par_division=2)
+    api = api_for(spec.uai)
+    s = api.import_bytes(generate_lsu_xml(spec))
+    assert s["statut"] == "TERMINE"
+    rec = rt.models.Import.get(spec.uai, s["import_id"], consistent_read=True)
+    obj = S3Object(rt.settings.bucket, rec.cle_s3, rec.taille)
+    assert splitter.handle_object(rt, obj) == "doublon"
+    assert splitter.handle_object(rt, obj, redelivered=True) == "doublon"
+    # The same notification through the queue, as S3 would send it again (key URL-encoded).
+    body = json.dumps({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Post", "s3": {
+        "bucket": {"name": rt.settings.bucket}, "object": {"key": rec.cle_s3.replace("/", "%2F"), "size": rec.taille}}}]})
+    url = rt.queue_url(rt.settings.uploads_queue)
+    rt.sqs.send_message(QueueUrl=url, MessageBody=body)
+    deadline = time.monotonic() + 30
+    while True:
+        attrs = rt.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        if attrs == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    after = rt.models.Import.get(spec.uai, s["import_id"], consistent_read=True)
+    assert (after.statut, after.traites, after.total, after.nouveaux, after.termine_le) == \
+           (rec.statut, rec.traites, rec.total, rec.nouveaux, rec.termine_le)
+    assert rt.models.Resultat.count(import_key(spec.uai, s["import_id"])) == rec.total
+
+
+def test_size_is_checked_from_s3_not_from_the_upload_policy(rt, stack):
+    """moto does not enforce the POST policy: the splitter re-reads the object's size."""
+    small = build_runtime(replace(stack.settings, bucket="lsu-test-taille", max_file_bytes=1000))
+    small.s3.create_bucket(Bucket="lsu-test-taille", CreateBucketConfiguration={"LocationConstraint": stack.settings.region})
+    spec = SchoolSpec(uai="0760004D", divisions_par_niveau=1, eleves_par_division=1)
+    rec = _new_import(small, spec.uai, EN_ATTENTE_FICHIER)
+    data = generate_lsu_xml(spec)
+    small.s3.put_object(Bucket="lsu-test-taille", Key=rec.cle_s3, Body=data)
+    assert splitter.handle_object(small, S3Object("lsu-test-taille", rec.cle_s3, 10)) == "rejete"
+    after = small.models.Import.get(spec.uai, rec.import_id, consistent_read=True)
+    assert after.statut == "FICHIER_REJETE" and after.taille == len(data)
+    assert [e["code"] for e in after.erreurs_fichier] == ["FILE_TOO_LARGE"]
+
+
+def test_objects_outside_the_upload_prefix_or_without_import_are_ignored(rt):
+    assert splitter.handle_object(rt, S3Object(rt.settings.bucket, "autre/0760005E/x.xml", 1)) == "ignore"
+    assert splitter.handle_object(rt, S3Object(rt.settings.bucket, "imports/0760005E/inconnu.xml", 1)) == "ignore"
+    assert splitter.handle_object(rt, S3Object("autre-bucket", "imports/0760005E/x.xml", 1)) == "ignore"
+
+
+def test_dispatcher_deletes_successes_and_leaves_partial_failures(rt):
+    name = f"lsu-test-dispatch-{uuid.uuid4().hex[:8]}"
+    url = rt.sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    for i in range(5):
+        rt.sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": i}))
+    seen: list[dict] = []
+
+    def handler(event, context):
+        seen.append(event)
+        assert context.get_remaining_time_in_millis() > 0
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]
+                                      if json.loads(r["body"])["n"] % 2]}
+
+    binding = QueueBinding(name, url, f"arn:aws:sqs:{rt.settings.region}:123456789012:{name}", handler)
+    d = Dispatcher(rt.sqs, rt.settings.region, [binding])
+    messages = []
+    while len(messages) < 5:
+        messages += rt.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+    failed = d.deliver(binding, messages)
+    assert len(failed) == 2
+    record = seen[0]["Records"][0]
+    assert record["eventSource"] == "aws:sqs" and record["attributes"]["ApproximateReceiveCount"] == "1"
+    time.sleep(1.5)
+    left = rt.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    assert sorted(json.loads(m["Body"])["n"] for m in left) == [1, 3]
+    rt.sqs.delete_queue(QueueUrl=url)
+
+
+def test_s3_notification_reaches_the_uploads_queue(rt):
+    cfg = rt.s3.get_bucket_notification_configuration(Bucket=rt.settings.bucket)
+    [queue] = cfg["QueueConfigurations"]
+    assert queue["Events"] == ["s3:ObjectCreated:*"]
+    assert queue["Filter"]["Key"]["FilterRules"] == [{"Name": "Prefix", "Value": "imports/"}] or \
+           queue["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "imports/"}]
+    for name in (rt.settings.uploads_queue, rt.settings.bilans_queue, rt.settings.report_queue):
+        attrs = rt.sqs.get_queue_attributes(QueueUrl=rt.queue_url(name), AttributeNames=["RedrivePolicy"])
+        assert json.loads(attrs["Attributes"]["RedrivePolicy"])["deadLetterTargetArn"].endswith(f"{name}-dlq")
