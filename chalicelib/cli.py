@@ -29,8 +29,8 @@ class CliError(Exception):
     """An error to print in French, then exit 1."""
 
 
-def err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+def err(text: str, end: str = "\n") -> None:
+    print(text, file=sys.stderr, end=end, flush=True)
 
 
 class ApiClient:
@@ -82,7 +82,7 @@ class ApiClient:
             if progress:
                 total = p["total"]
                 bar = _bar(p["traites"], total) if total else ""
-                err(f"\r{status['statut']:<18} {bar} {p['traites']}/{total if total is not None else '?'} bilans")
+                err(f"\r{status['statut']:<18} {bar} {p['traites']}/{total if total is not None else '?'} bilans", end="")
             if status["statut"] in TERMINAL:
                 return status
             if time.monotonic() > deadline:

@@ -81,12 +81,23 @@ class LocalStack:
             self._start_api()
 
     def _start_api(self) -> None:
+        """Chalice's local API server, on a thread, quiet: stdout belongs to the CLI (--json)."""
+        import functools
+
         from chalice.config import Config
-        from chalice.local import create_local_server
+        from chalice.local import ChaliceRequestHandler, create_local_server
+
         import app as app_module
+
+        class QuietHandler(ChaliceRequestHandler):
+            def log_message(self, fmt, *args):
+                logger.debug("api: " + fmt, *args)
+
         config = Config(chalice_stage="local", config_from_disk={"app_name": "lsu-import"})
         self._server = create_local_server(app_module.app, config, self.host, self.api_port)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="api", daemon=True)
+        self._server.server.RequestHandlerClass = functools.partial(
+            QuietHandler, app_object=app_module.app, config=config)
+        self._thread = threading.Thread(target=self._server.server.serve_forever, name="api", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

@@ -1,0 +1,88 @@
+"""Wall time and AWS requests of one full import (upload → synthèse) on the local stack, counted
+with botocore event hooks on every client the process creates (boto3 and pynamodb alike).
+
+    .venv/bin/python bench/count_requests.py [--divisions-par-niveau 6] [--eleves-par-division 25]
+
+Requests are grouped by who makes them: the pipeline (splitter, workers, report — what Lambda
+runs on AWS), the local dispatcher's receives/deletes (Lambda's event source mapping on AWS, not
+our code), and the API answering the client's progress polling."""
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import botocore.session
+
+COUNTS: collections.Counter = collections.Counter()
+_LOCK = threading.Lock()
+_ESM_OPS = {"ReceiveMessage", "DeleteMessageBatch", "DeleteMessage"}
+
+
+def _who(operation: str) -> str:
+    thread = threading.current_thread().name
+    if "process_request_thread" in thread:
+        return "api"
+    if thread.startswith("dispatch-") and operation in _ESM_OPS:
+        return "dispatcher"
+    return "pipeline"
+
+
+def _hook(model, **_):
+    key = (_who(model.name), model.service_model.service_name, model.name)
+    with _LOCK:
+        COUNTS[key] += 1
+
+
+def install_hooks() -> None:
+    original = botocore.session.Session.create_client
+
+    def create_client(self, *args, **kwargs):
+        client = original(self, *args, **kwargs)
+        client.meta.events.register("before-call", _hook)
+        return client
+
+    botocore.session.Session.create_client = create_client
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--divisions-par-niveau", type=int, default=6)
+    p.add_argument("--eleves-par-division", type=int, default=25)
+    args = p.parse_args()
+    install_hooks()
+    from chalicelib.auth import issue_token
+    from chalicelib.cli import ApiClient
+    from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+    from chalicelib.local.stack import LocalStack
+
+    spec = SchoolSpec(divisions_par_niveau=args.divisions_par_niveau, eleves_par_division=args.eleves_par_division)
+    work = Path(tempfile.mkdtemp(prefix="lsu-bench-"))
+    xml_path = work / "import.xml"
+    xml_path.write_bytes(generate_lsu_xml(spec))
+    with LocalStack(api_port=None) as stack:
+        client = ApiClient(stack.api_url, issue_token(stack.settings.token_secret, spec.uai, "CE"))
+        client.put_referentiel(generate_referentiel(spec))
+        COUNTS.clear()
+        t0 = time.perf_counter()
+        synthese = client.import_file(xml_path, progress=False)
+        wall = time.perf_counter() - t0
+    bilans = synthese["totaux"]["bilans"]
+    print(f"Import of {xml_path.stat().st_size:,} bytes, {bilans} bilans ({synthese['statut']}): {wall:.1f} s wall")
+    print(f"{'who':<11}{'service':<10}{'operation':<28}{'requests':>9}{'per bilan':>11}")
+    for (who, service, op), n in sorted(COUNTS.items()):
+        print(f"{who:<11}{service:<10}{op:<28}{n:>9}{n / bilans:>11.3f}")
+    for who in ("pipeline", "dispatcher", "api"):
+        for service in ("s3", "sqs", "dynamodb"):
+            n = sum(v for (w, s, _), v in COUNTS.items() if w == who and s == service)
+            if n:
+                print(f"total {who:<10} {service:<9} {n:>9} requests, {n / bilans:.3f} per bilan")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""`lsu run` as a new user tries it from the README: a file and a référentiel, nothing else."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+
+
+def lsu(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    extra = ["--endpoint", os.environ["LSU_TEST_ENDPOINT"]] if os.environ.get("LSU_TEST_ENDPOINT") and args[0] == "run" else []
+    return subprocess.run([sys.executable, "-m", "chalicelib.cli", *args, *extra],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_lsu_run_imports_and_prints_the_synthese(tmp_path):
+    spec = SchoolSpec(uai="0770001A", divisions_par_niveau=1, eleves_par_division=3)
+    (tmp_path / "ref.json").write_text(json.dumps(generate_referentiel(spec)), encoding="utf-8")
+    (tmp_path / "export.xml").write_bytes(generate_lsu_xml(spec))
+
+    out = lsu("run", str(tmp_path / "export.xml"), "--referentiel", str(tmp_path / "ref.json"), "--json")
+    assert out.returncode == 0, out.stderr
+    synthese = json.loads(out.stdout)          # stdout carries the JSON only
+    assert synthese["statut"] == "TERMINE" and synthese["totaux"]["importes"] == 18
+
+    human = lsu("run", str(tmp_path / "export.xml"), "--referentiel", str(tmp_path / "ref.json"))
+    assert human.returncode == 0, human.stderr
+    assert "Synthèse d'import" in human.stdout and "Classe 3A" in human.stdout
+
+
+def test_lsu_run_rejected_file_exits_3_with_a_french_message(tmp_path):
+    spec = SchoolSpec(uai="0770002B", divisions_par_niveau=1, eleves_par_division=1)
+    (tmp_path / "ref.json").write_text(json.dumps(generate_referentiel(spec)), encoding="utf-8")
+    (tmp_path / "bulletin.pdf").write_bytes(b"%PDF-1.7\n1 0 obj\n")
+    out = lsu("run", str(tmp_path / "bulletin.pdf"), "--referentiel", str(tmp_path / "ref.json"))
+    assert out.returncode == 3, out.stderr
+    assert "[NOT_XML]" in out.stdout and "n'est pas au format XML" in out.stdout
+
+
+def test_lsu_run_reports_bad_arguments_in_french(tmp_path):
+    out = lsu("run", str(tmp_path / "absent.xml"), "--referentiel", str(tmp_path / "absent.json"))
+    assert out.returncode == 1 and "Erreur : Fichier illisible" in out.stderr
+    (tmp_path / "ref.json").write_text('{"etablissement": {}}', encoding="utf-8")
+    (tmp_path / "export.xml").write_bytes(b"<a/>")
+    out = lsu("run", str(tmp_path / "export.xml"), "--referentiel", str(tmp_path / "ref.json"))
+    assert out.returncode == 1 and "[REFERENTIEL_INVALIDE]" in out.stderr

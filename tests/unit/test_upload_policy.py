@@ -1,0 +1,41 @@
+"""The presigned POST is bounded: exact key, size range, content type, expiry ≤ 15 min. moto does
+not enforce policies, so the policy document itself is decoded and read here (no network)."""
+import base64
+import json
+from datetime import datetime, timezone
+
+import boto3
+import pytest
+
+from chalicelib.api import new_import_id, presigned_upload, upload_key
+
+
+@pytest.fixture
+def s3():
+    return boto3.client("s3", region_name="eu-west-3", aws_access_key_id="x", aws_secret_access_key="y",
+                        endpoint_url="http://127.0.0.1:1")
+
+
+def _policy(post: dict) -> dict:
+    return json.loads(base64.b64decode(post["fields"]["policy"]))
+
+
+def test_policy_bounds_key_size_type_and_expiry(s3):
+    key = upload_key("0750001A", "20261128T101010Z-abcd1234")
+    before = datetime.now(timezone.utc)
+    post = presigned_upload(s3, "bucket", key, max_bytes=50 * 1024 * 1024, expires=3600)
+    policy = _policy(post)
+    conditions = policy["conditions"]
+    assert {"key": key} in conditions
+    assert ["content-length-range", 1, 50 * 1024 * 1024] in conditions
+    assert {"Content-Type": "application/xml"} in conditions and post["fields"]["Content-Type"] == "application/xml"
+    assert {"bucket": "bucket"} in conditions
+    expiry = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert (expiry - before).total_seconds() <= 15 * 60 + 1, "never more than 15 minutes, whatever is asked"
+    assert post["fields"]["key"] == key
+
+
+def test_upload_key_and_import_id_shape():
+    import_id = new_import_id(datetime(2026, 11, 28, 10, 10, 10, tzinfo=timezone.utc))
+    assert import_id.startswith("20261128T101010Z-") and len(import_id) == 25
+    assert upload_key("0750001A", import_id) == f"imports/0750001A/{import_id}.xml"
