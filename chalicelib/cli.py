@@ -76,13 +76,18 @@ class ApiClient:
 
     def wait(self, import_id: str, timeout: float = 1800, progress: bool = True) -> dict:
         deadline = time.monotonic() + timeout
+        tty, last = sys.stderr.isatty(), None
         while True:
             status = self.get_import(import_id)
             p = status["progression"]
-            if progress:
-                total = p["total"]
-                bar = _bar(p["traites"], total) if total else ""
-                err(f"\r{status['statut']:<18} {bar} {p['traites']}/{total if total is not None else '?'} bilans", end="")
+            total = p["total"]
+            line = f"{status['statut']:<18} {_bar(p['traites'], total) if total else ''} " \
+                   f"{p['traites']}/{total if total is not None else '?'} bilans"
+            if progress and tty:
+                err("\r" + line, end="")
+            elif progress and status["statut"] != last:   # a log, not a terminal: one line per step
+                err(line)
+            last = status["statut"]
             if status["statut"] in TERMINAL:
                 return status
             if time.monotonic() > deadline:
@@ -231,7 +236,8 @@ def _serve_forever(stack, uai: str) -> int:
     SESSION_FILE.parent.mkdir(exist_ok=True)
     SESSION_FILE.write_text(json.dumps({"api_url": stack.api_url, "uai": uai, "endpoint": stack.endpoint}))
     token = issue_token(stack.settings.token_secret, uai, "CE")
-    err(f"\nAPI et interface : {stack.api_url}/\nÉmulateur AWS : {stack.endpoint}\n"
+    err(f"\nInterface web (connecté en chef d'établissement de {uai}) : {stack.api_url}/#jeton={token}\n"
+        f"API : {stack.api_url}   Émulateur AWS : {stack.endpoint}\n"
         f"Jeton de développement (CE, {uai}) : {token}\nCtrl-C pour tout arrêter.")
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))

@@ -115,7 +115,7 @@ def results_of(models: Models, uai: str, import_id: str) -> list[dict]:
     return [
         {"type": r.type, "statut": r.statut, "eleve": r.eleve, "periode": r.periode, "cycle": r.cycle,
          "ligne": r.ligne, "messages": r.messages}
-        for r in models.Resultat.query(import_key(uai, import_id))
+        for r in models.Resultat.query(import_key(uai, import_id), consistent_read=True)
     ]
 
 

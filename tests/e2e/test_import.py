@@ -147,3 +147,10 @@ def test_api_refuses_without_identity_or_role(stack, api_for):
     assert r.status_code == 413 and r.json()["erreur"]["code"] == "FILE_TOO_LARGE"
     r = api_for("0750003C").call("GET", "/imports/inconnu")
     assert r.status_code == 404 and r.json()["erreur"]["code"] == "NOT_FOUND"
+
+
+def test_web_page_is_served_in_french(stack):
+    import requests
+    r = requests.get(stack.api_url + "/", timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    assert '<html lang="fr">' in r.text and "Bilans &gt; Import" in r.text
