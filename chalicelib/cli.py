@@ -240,12 +240,11 @@ def _serve_forever(stack, uai: str) -> int:
         f"API : {stack.api_url}   Émulateur AWS : {stack.endpoint}\n"
         f"Jeton de développement (CE, {uai}) : {token}\nCtrl-C pour tout arrêter.")
     stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    for sig in (signal.SIGINT, signal.SIGTERM):   # SIGINT too: a background job may start with it ignored
+        signal.signal(sig, lambda *_: stop.append(1))
     try:
         while not stop:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+            time.sleep(0.2)
     finally:
         SESSION_FILE.unlink(missing_ok=True)
     err("Arrêt de la pile locale.")
@@ -276,6 +275,14 @@ def cmd_demo(args) -> int:
         print(format_synthese({**synthese, "bilans": synthese["bilans"][:12]}))
         print(f"… {len(synthese['bilans'])} bilans en tout.")
         return _serve_forever(stack, spec.uai)
+
+
+def _api_options(parser: argparse.ArgumentParser, uai: bool = True) -> None:
+    """How a command reaches a running stack: its API, and who the caller is."""
+    parser.add_argument("--api", help="URL de l'API (par défaut : la pile de « lsu local up »)")
+    parser.add_argument("--token", help="jeton d'accès (par défaut : LSU_TOKEN, ou un jeton CE de développement)")
+    if uai:
+        parser.add_argument("--uai", help="établissement du jeton de développement")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -309,17 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
     ref = sub.add_parser("referentiel", help="référentiel de l'établissement").add_subparsers(dest="action", required=True)
     load = ref.add_parser("load", help="charger (remplacer) le référentiel JSON")
     load.add_argument("fichier")
-    load.add_argument("--api")
-    load.add_argument("--token")
+    _api_options(load, uai=False)
     load.set_defaults(func=cmd_referentiel_load)
 
     imp = sub.add_parser("import", help="importer un fichier sur une pile en cours")
     imp.add_argument("fichier")
     imp.add_argument("--dry-run", "--pre-controle", dest="dry_run", action="store_true")
     imp.add_argument("--json", action="store_true")
-    imp.add_argument("--api")
-    imp.add_argument("--token")
-    imp.add_argument("--uai")
+    _api_options(imp)
     imp.set_defaults(func=cmd_import)
 
     syn = sub.add_parser("synthese", help="afficher la synthèse d'un import")
@@ -327,9 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = syn.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
-    syn.add_argument("--api")
-    syn.add_argument("--token")
-    syn.add_argument("--uai")
+    _api_options(syn)
     syn.set_defaults(func=cmd_synthese)
     return p
 
