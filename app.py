@@ -43,6 +43,11 @@ def get_referentiel():
     return api.get_referentiel(app.current_request, get_runtime())
 
 
+@app.route("/referentiel/divisions/{code}/mode", methods=["PUT"])
+def set_division_mode(code):
+    return api.set_division_mode(app.current_request, get_runtime(), code)
+
+
 # Queue names here are the base names; infra/ binds each stage's real queues (ReportBatchItemFailures
 # is set on the event source mappings there: Chalice cannot).
 @app.on_sqs_message(queue=DEFAULT_NAMES["LSU_UPLOADS_QUEUE"], batch_size=1)

@@ -8,14 +8,14 @@ from datetime import datetime, timezone
 from functools import wraps
 
 from chalice import BadRequestError, Response
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib import catalogue, report
 from chalicelib.auth import AuthError, Identity, authorize, identify
 from chalicelib.config import UPLOAD_PREFIX
 from chalicelib.store import EN_ATTENTE_FICHIER
 
-STATUS_OF = {"AUTH_REQUIRED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "REFERENTIEL_ABSENT": 404}
+STATUS_OF = {"AUTH_REQUIRED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "REFERENTIEL_ABSENT": 409}
 
 
 class ApiError(Exception):
@@ -96,6 +96,8 @@ def create_import(request, rt, who: Identity) -> Response:
     settings = rt.settings
     if taille > settings.max_file_bytes:
         raise ApiError("FILE_TOO_LARGE", f"Maximum : {settings.max_file_bytes} octets.", status=413)
+    if _current(rt, who.uai) is None:
+        raise ApiError("REFERENTIEL_ABSENT")
     now = datetime.now(timezone.utc)
     import_id = new_import_id(now)
     key = upload_key(who.uai, import_id)
@@ -131,8 +133,43 @@ def list_imports(request, rt, who: Identity) -> Response:
     return json_response({"imports": [report.import_summary(r) for r in items]})
 
 
-def referentiel_key(uai: str) -> str:
-    return f"referentiels/{uai}.json"
+def referentiel_key(uai: str, sha256: str) -> str:
+    """Each version of a référentiel is an immutable object named by its content."""
+    return f"referentiels/{uai}/{sha256}.json"
+
+
+def _invalid_referentiel(errors: list[dict]) -> Response:
+    return json_response({"erreur": catalogue.message("REFERENTIEL_INVALIDE"), "erreurs": errors}, 400)
+
+
+def store_referentiel(rt, data: dict, previous_sha: str | None) -> dict:
+    """Write a new version, then switch the school to it — only if nobody switched it since
+    `previous_sha` was read (optimistic lock). A rejected référentiel changes nothing."""
+    uai = data["etablissement"]["uai"]
+    raw = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    sha = hashlib.sha256(raw).hexdigest()
+    key = referentiel_key(uai, sha)
+    rt.s3.put_object(Bucket=rt.settings.bucket, Key=key, Body=raw, ContentType="application/json; charset=utf-8")
+    resume = {k: len(data.get(k) or []) for k in ("divisions", "eleves", "enseignants", "matieres", "services")}
+    Etab = rt.models.Etablissement
+    condition = Etab.uai.does_not_exist() if previous_sha is None else Etab.referentiel_sha256 == previous_sha
+    try:
+        Etab(uai, nom=data["etablissement"].get("nom"), millesime=data.get("millesime"), referentiel_cle=key,
+             referentiel_sha256=sha, charge_le=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+             resume=resume).save(condition=condition)
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise ApiError("CONFLIT", "Le référentiel a été modifié entre-temps : rechargez-le et recommencez.",
+                           status=409) from exc
+        raise
+    return {"uai": uai, "version": sha, "resume": resume}
+
+
+def _current(rt, uai: str):
+    try:
+        return rt.models.Etablissement.get(uai, consistent_read=True)
+    except DoesNotExist:
+        return None
 
 
 @endpoint("referentiel:write")
@@ -141,26 +178,41 @@ def put_referentiel(request, rt, who: Identity) -> Response:
     data = _body(request)
     errors = validate_referentiel(data)
     if errors:
-        return json_response({"erreur": catalogue.message("REFERENTIEL_INVALIDE"), "erreurs": errors}, 400)
+        return _invalid_referentiel(errors)
     uai = data["etablissement"]["uai"]
     if uai != who.uai:
         raise ApiError("UAI_MISMATCH", f"UAI du référentiel : {uai} ; votre établissement : {who.uai}.", status=403)
-    raw = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    key = referentiel_key(uai)
-    rt.s3.put_object(Bucket=rt.settings.bucket, Key=key, Body=raw, ContentType="application/json; charset=utf-8")
-    resume = {k: len(data.get(k) or []) for k in ("divisions", "eleves", "enseignants", "matieres", "services")}
-    rt.models.Etablissement(uai, nom=data["etablissement"].get("nom"), millesime=data.get("millesime"),
-                            referentiel_cle=key, referentiel_sha256=hashlib.sha256(raw).hexdigest(),
-                            charge_le=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                            resume=resume).save()
-    return json_response({"uai": uai, "resume": resume}, 200)
+    current = _current(rt, uai)
+    return json_response(store_referentiel(rt, data, current.referentiel_sha256 if current else None))
+
+
+def _read_referentiel(rt, uai: str) -> tuple[dict, object]:
+    etab = _current(rt, uai)
+    if etab is None:
+        raise ApiError("REFERENTIEL_ABSENT")
+    obj = rt.s3.get_object(Bucket=rt.settings.bucket, Key=etab.referentiel_cle)
+    return json.loads(obj["Body"].read()), etab
 
 
 @endpoint("referentiel:read")
 def get_referentiel(request, rt, who: Identity) -> Response:
-    try:
-        etab = rt.models.Etablissement.get(who.uai, consistent_read=True)
-    except DoesNotExist as exc:
-        raise ApiError("REFERENTIEL_ABSENT") from exc
-    obj = rt.s3.get_object(Bucket=rt.settings.bucket, Key=etab.referentiel_cle)
-    return json_response(json.loads(obj["Body"].read()))
+    return json_response(_read_referentiel(rt, who.uai)[0])
+
+
+@endpoint("division:mode")
+def set_division_mode(request, rt, who: Identity, code: str) -> Response:
+    """The chef d'établissement sets a division's import mode (EDITEUR, SCONET_NOTES, SAISIE)."""
+    from chalicelib.referentiel import validate_referentiel
+    mode = _body(request).get("mode_import")
+    if mode not in ("EDITEUR", "SCONET_NOTES", "SAISIE"):
+        raise ApiError("BAD_REQUEST", "« mode_import » doit valoir EDITEUR, SCONET_NOTES ou SAISIE.")
+    data, etab = _read_referentiel(rt, who.uai)
+    divisions = [d for d in data["divisions"] if d["code"] == code]
+    if not divisions:
+        raise ApiError("NOT_FOUND", f"Classe « {code} » absente du référentiel.")
+    for d in divisions:
+        d["mode_import"] = mode
+    errors = validate_referentiel(data)
+    if errors:
+        return _invalid_referentiel(errors)
+    return json_response(store_referentiel(rt, data, etab.referentiel_sha256))

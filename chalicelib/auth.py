@@ -17,6 +17,7 @@ POLICY = {
     "import:create": {"CE", "DELEGUE_CE"},
     "import:read": {"CE", "DELEGUE_CE"},
     "referentiel:write": {"CE", "DELEGUE_CE"},
+    "division:mode": {"CE"},
     "referentiel:read": {"CE", "DELEGUE_CE", "PP", "CPE"},
 }
 

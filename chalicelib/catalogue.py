@@ -96,6 +96,7 @@ _ENTRIES = [
     Entry("FORBIDDEN", ERREUR, "Vous n'avez pas les droits nécessaires pour cette action."),
     Entry("BAD_REQUEST", ERREUR, "La requête est invalide."),
     Entry("NOT_FOUND", ERREUR, "Ressource introuvable."),
+    Entry("CONFLIT", ERREUR, "Modification concurrente refusée."),
     Entry("REFERENTIEL_INVALIDE", ERREUR, "Le référentiel de l'établissement est invalide."),
     Entry("REFERENTIEL_ABSENT", ERREUR,
           "Aucun référentiel (données SIECLE/STS) n'est chargé pour l'établissement.",
@@ -119,3 +120,13 @@ def message(code: str, detail: str | None = None, **extra) -> dict:
         out["conseil"] = e.conseil
     out.update({k: v for k, v in extra.items() if v is not None})
     return out
+
+
+def markdown_table() -> str:
+    """The catalogue as docs/contrats.md shows it (`python -m chalicelib.catalogue`)."""
+    rows = [f"| `{e.code}` | {e.niveau} | {e.message} | {e.conseil or ''} |" for e in _ENTRIES]
+    return "\n".join(["| Code | Niveau | Message | Que faire ? |", "|---|---|---|---|", *rows])
+
+
+if __name__ == "__main__":
+    print(markdown_table())

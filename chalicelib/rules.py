@@ -42,8 +42,3 @@ def bilan_statut(messages: list[dict], existing_empreinte: str | None, new_empre
 
 def has_warning(messages: list[dict]) -> bool:
     return any(m["niveau"] == AVERTISSEMENT for m in messages)
-
-
-def evaluate_bilan(bilan: dict) -> list[dict]:
-    """The per-bilan checks (référentiel, modes, periods): none yet in the walking skeleton."""
-    return []

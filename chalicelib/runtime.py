@@ -4,6 +4,7 @@ environment at import time)."""
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
 
 import boto3
@@ -20,6 +21,7 @@ class Runtime:
     sqs: object
     models: Models
     _queue_urls: dict = field(default_factory=dict)
+    _referentiels: dict = field(default_factory=dict)
 
     def queue_url(self, name: str) -> str:
         if name not in self._queue_urls:
@@ -28,8 +30,21 @@ class Runtime:
 
     @property
     def schema(self):
+        """The schema files are checked against: the official XSD with the Sconet Notes partial
+        profile (per-bilan completeness is then a rule: see checks.check_completeness)."""
         from chalicelib.validation import load_schema
-        return load_schema(self.settings.xsd_path)
+        return load_schema(self.settings.xsd_path, partial=True)
+
+    def referentiel(self, key: str):
+        """A référentiel version, indexed, cached per process: versions are immutable (their
+        S3 key carries their SHA-256), so a worker reads each one once."""
+        if key not in self._referentiels:
+            from chalicelib.referentiel import index_referentiel
+            body = self.s3.get_object(Bucket=self.settings.bucket, Key=key)["Body"].read()
+            if len(self._referentiels) >= 8:
+                self._referentiels.pop(next(iter(self._referentiels)))
+            self._referentiels[key] = index_referentiel(json.loads(body))
+        return self._referentiels[key]
 
 
 def make_clients(settings: Settings, service: str):

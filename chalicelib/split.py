@@ -198,8 +198,10 @@ def bilan_periodique(el: etree._Element, idx: Index) -> dict:
     periode = idx.ref("periode", el, "periode-ref")
     division = eleve.get("code_division")
     vs = el.find(q("vie-scolaire"))
-    vie_scolaire = {k: int(v) for k, v in attrs(vs).items()}
-    vie_scolaire["commentaire"] = text_of(vs, "commentaire")
+    vie_scolaire = None   # absent from a Sconet Notes partial bilan: completed in LSU
+    if vs is not None:
+        vie_scolaire = {k: int(v) for k, v in attrs(vs).items()}
+        vie_scolaire["commentaire"] = text_of(vs, "commentaire")
     comp = el.find(q("competences-numeriques"))
     bilan = {
         "type": "periodique",

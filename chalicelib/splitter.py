@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import validation
+from chalicelib.catalogue import message
 from chalicelib.config import UPLOAD_PREFIX
 from chalicelib.split import InvalidReference, split_bilans
 from chalicelib.store import EN_ATTENTE_FICHIER, EN_COURS, FICHIER_REJETE, Models
@@ -90,7 +91,7 @@ def handle_object(rt, obj: S3Object, redelivered: bool = False) -> str:
     if record.statut == EN_COURS and redelivered and (record.traites or 0) < (record.total or 0):
         check, bilans = _check_and_split(rt, record)
         if check.ok:
-            send_bilans(rt, record, bilans)
+            send_bilans(rt, record, bilans, check.referentiel)
             return "renvoye"
     if record.statut != EN_ATTENTE_FICHIER:
         return "doublon"
@@ -109,7 +110,7 @@ def handle_object(rt, obj: S3Object, redelivered: bool = False) -> str:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return "doublon"
         raise
-    send_bilans(rt, record, bilans)
+    send_bilans(rt, record, bilans, check.referentiel)
     if not bilans:
         request_report(models, partial(send_report_message, rt), uai, import_id)
     return "decoupe"
@@ -122,6 +123,15 @@ class _Checked:
     erreurs: list
     size: int
     sha256: str | None
+    referentiel: str | None = None
+
+
+def _referentiel_key(models: Models, uai: str) -> str | None:
+    """The school's current référentiel version: the bilans of this import are checked against it."""
+    try:
+        return models.Etablissement.get(uai, consistent_read=True).referentiel_cle
+    except DoesNotExist:
+        return None
 
 
 def _check_and_split(rt, record) -> tuple[_Checked, list[dict]]:
@@ -140,7 +150,10 @@ def _check_and_split(rt, record) -> tuple[_Checked, list[dict]]:
         bilans = list(split_bilans(result.root))
     except InvalidReference as exc:
         return _Checked(False, result.entete, [exc.message()], size, sha), []
-    return _Checked(True, result.entete, [], size, sha), bilans
+    referentiel = _referentiel_key(rt.models, record.uai)
+    if referentiel is None:
+        return _Checked(False, result.entete, [message("REFERENTIEL_ABSENT")], size, sha), []
+    return _Checked(True, result.entete, [], size, sha, referentiel), bilans
 
 
 def _reject(models: Models, record, check: _Checked) -> str:
@@ -159,11 +172,13 @@ def _reject(models: Models, record, check: _Checked) -> str:
     return "rejete"
 
 
-def bilan_messages(rt, record, bilans: list[dict]) -> list[str]:
-    """One self-contained message body per bilan; one too large for SQS travels by reference."""
+def bilan_messages(rt, record, bilans: list[dict], referentiel: str) -> list[str]:
+    """One self-contained message body per bilan (with the référentiel version it is checked
+    against); one too large for SQS travels by reference to S3."""
     bodies = []
     for n, bilan in enumerate(bilans):
-        envelope = {"uai": record.uai, "import_id": record.import_id, "pre_controle": bool(record.pre_controle)}
+        envelope = {"uai": record.uai, "import_id": record.import_id, "pre_controle": bool(record.pre_controle),
+                    "referentiel": referentiel}
         body = json.dumps({**envelope, "bilan": bilan}, ensure_ascii=False)
         if len(body.encode("utf-8")) > INLINE_LIMIT:
             key = f"messages/{record.uai}/{record.import_id}/{n}.json"
@@ -173,12 +188,12 @@ def bilan_messages(rt, record, bilans: list[dict]) -> list[str]:
     return bodies
 
 
-def send_bilans(rt, record, bilans: list[dict]) -> None:
+def send_bilans(rt, record, bilans: list[dict], referentiel: str) -> None:
     """SendMessageBatch by 10 (and never over the 256 KiB batch limit); failed entries retried."""
     url = rt.queue_url(rt.settings.bilans_queue)
     batch: list[dict] = []
     size = 0
-    for n, body in enumerate(bilan_messages(rt, record, bilans)):
+    for n, body in enumerate(bilan_messages(rt, record, bilans, referentiel)):
         length = len(body.encode("utf-8"))
         if batch and (len(batch) == 10 or size + length > SQS_MAX_BODY):
             _send_batch(rt.sqs, url, batch)

@@ -40,10 +40,32 @@ def safe_parser() -> etree.XMLParser:
     )
 
 
+XS = "http://www.w3.org/2001/XMLSchema"
+# What Sconet Notes may leave out of a bilan périodique (to be completed in LSU).
+PARTIAL_OPTIONAL = ("acquis-conseils", "vie-scolaire")
+
+
+def partial_profile(xsd: etree._ElementTree) -> etree._ElementTree:
+    """The Sconet Notes partial profile, derived from the official schema: in `BilanPeriodique`,
+    the appréciation générale and the vie scolaire become optional. Nothing else changes; the
+    file in shared/ is not touched (this works on a copy)."""
+    tree = etree.ElementTree(etree.fromstring(etree.tostring(xsd)))
+    bilan = tree.find(f"{{{XS}}}complexType[@name='BilanPeriodique']")
+    relaxed = 0
+    for el in bilan.iter(f"{{{XS}}}element"):
+        if el.get("name") in PARTIAL_OPTIONAL:
+            el.set("minOccurs", "0")
+            relaxed += 1
+    if relaxed != len(PARTIAL_OPTIONAL):
+        raise ValueError("schéma LSU inattendu : profil partiel Sconet Notes impossible à dériver")
+    return tree
+
+
 @functools.lru_cache(maxsize=4)
-def load_schema(path: str) -> etree.XMLSchema:
-    """The official LSU XSD, parsed once per process (path from the settings)."""
-    return etree.XMLSchema(etree.parse(path, safe_parser()))
+def load_schema(path: str, partial: bool = False) -> etree.XMLSchema:
+    """The official LSU XSD (or its Sconet Notes partial profile), parsed once per process."""
+    xsd = etree.parse(path, safe_parser())
+    return etree.XMLSchema(partial_profile(xsd) if partial else xsd)
 
 
 def check_empty(data: bytes) -> dict | None:

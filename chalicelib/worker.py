@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import rules
+from chalicelib import checks, rules
 from chalicelib.store import COUNTERS, EN_COURS, Models, eleve_key, import_key
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ class Item:
     uai: str
     import_id: str
     pre_controle: bool
+    referentiel: str
     bilan: dict
 
     @property
@@ -63,7 +64,8 @@ def parse_message(record: dict, load_s3_json) -> Item:
     try:
         body = json.loads(record["body"])
         bilan = body["bilan"] if "bilan" in body else load_s3_json(body["bilan_s3"])
-        item = Item(record["messageId"], body["uai"], body["import_id"], bool(body.get("pre_controle")), bilan)
+        item = Item(record["messageId"], body["uai"], body["import_id"], bool(body.get("pre_controle")),
+                    body["referentiel"], bilan)
         item.key  # noqa: B018 — the key fields must be there
         return item
     except (KeyError, TypeError, ValueError) as exc:
@@ -85,7 +87,7 @@ def process_bilans_event(event: dict, rt) -> dict:
     for (uai, import_id), group in groups.items():
         try:
             for start in range(0, len(group), TRANSACTION_BILANS):
-                commit_bilans(rt.models, group[start:start + TRANSACTION_BILANS])
+                commit_bilans(rt.models, group[start:start + TRANSACTION_BILANS], partial(_evaluate, rt))
             request_report(rt.models, partial(send_report_message, rt), uai, import_id)
         except Exception as exc:  # any failure: these records are retried, then go to the DLQ
             logger.exception("échec du lot de bilans de l'import %s/%s", uai, import_id)
@@ -102,7 +104,11 @@ def _raise_if_failed(failures: dict[str, Exception], record) -> None:
         raise exc
 
 
-def commit_bilans(models: Models, items: list[Item]) -> None:
+def _evaluate(rt, item: Item) -> list[dict]:
+    return checks.evaluate_bilan(item.bilan, rt.referentiel(item.referentiel))
+
+
+def commit_bilans(models: Models, items: list[Item], evaluate) -> None:
     """Write one batch of bilans of one import atomically, skipping those already processed."""
     uai, import_id = items[0].uai, items[0].import_id
     pending = list(items)
@@ -110,7 +116,7 @@ def commit_bilans(models: Models, items: list[Item]) -> None:
         if not pending:
             return
         existing = {(b.eleve_key, b.cle): b for b in models.Bilan.batch_get([i.key for i in pending])}
-        ops, counts = _plan(models, pending, existing)
+        ops, counts = _plan(models, pending, existing, evaluate)
         try:
             with TransactWrite(connection=models.connection) as tw:
                 for op in ops:
@@ -133,7 +139,7 @@ def commit_bilans(models: Models, items: list[Item]) -> None:
     raise RuntimeError(f"conflits répétés sur les bilans de l'import {uai}/{import_id}")
 
 
-def _plan(models: Models, items: list[Item], existing: dict) -> tuple[list[Op], dict]:
+def _plan(models: Models, items: list[Item], existing: dict, evaluate) -> tuple[list[Op], dict]:
     """The transaction's operations and the counters they advance. Pure but for model objects."""
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     counts = dict.fromkeys(COUNTERS, 0)
@@ -143,7 +149,7 @@ def _plan(models: Models, items: list[Item], existing: dict) -> tuple[list[Op], 
         bilan = item.bilan
         current = existing.get(item.key)
         fingerprint = rules.empreinte(bilan)
-        messages = rules.evaluate_bilan(bilan)
+        messages = evaluate(item)
         statut = rules.bilan_statut(messages, current.empreinte if current else None, fingerprint)
         if statut in (rules.IMPORTE, rules.MIS_A_JOUR) and not item.pre_controle:
             row = Bilan(item.key[0], item.key[1], type=bilan["type"], division=bilan["eleve"]["division"],

@@ -505,6 +505,7 @@ class Referentiel:
     enseignants_by_id_sts: dict[str, dict]
     services: frozenset[tuple[str, str, str]]
     calendrier: dict[str, dict] = field(default_factory=dict)
+    services_hors_programme: frozenset[tuple[str, str, str]] = frozenset()
 
 
 def _cycle_par_defaut(niveau: str) -> int:
@@ -559,4 +560,6 @@ def index_referentiel(data: Mapping[str, Any]) -> Referentiel:
         enseignants_by_id_sts=par_cle(data["enseignants"], "id_sts", enseignant),
         services=frozenset((s["enseignant"], s["matiere"], s["division"]) for s in data["services"]),
         calendrier=calendrier,
+        services_hors_programme=frozenset((s["enseignant"], s["matiere"], s["division"])
+                                          for s in data["services"] if s.get("hors_programme")),
     )

@@ -9,7 +9,8 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from chalicelib import splitter, worker
-from chalicelib.generator import SchoolSpec, generate_lsu_xml
+from chalicelib.api import store_referentiel
+from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
 from chalicelib.local.dispatcher import Dispatcher, QueueBinding
 from chalicelib.runtime import build_runtime
 from chalicelib.split import split_bilans
@@ -25,6 +26,13 @@ def _new_import(rt, uai: str, statut: str, total: int | None = None, key: str | 
                            cree_le=datetime.now(timezone.utc).isoformat(), total=total)
     rec.save()
     return rec
+
+
+def _referentiel(rt, spec: SchoolSpec) -> str:
+    """Load the spec's référentiel (as the API does) and return its version's key."""
+    current = rt.models.Etablissement.get(spec.uai) if rt.models.Etablissement.count(spec.uai) else None
+    store_referentiel(rt, generate_referentiel(spec), current.referentiel_sha256 if current else None)
+    return rt.models.Etablissement.get(spec.uai, consistent_read=True).referentiel_cle
 
 
 def _bilans(rt, spec: SchoolSpec) -> list[dict]:
@@ -55,7 +63,7 @@ def test_redelivered_worker_batches_count_once_and_report_once(rt):
     spec = SchoolSpec(uai="0760001A", divisions_par_niveau=1, eleves_par_division=4)
     bilans = _bilans(rt, spec)
     rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
-    bodies = splitter.bilan_messages(rt, rec, bilans)
+    bodies = splitter.bilan_messages(rt, rec, bilans, _referentiel(rt, spec))
     first, rest = bodies[:10], bodies[10:]
     for batch in (first, first, rest, rest, first):          # every batch delivered again
         assert worker.process_bilans_event(_event(batch, receive_count=2), rt) == {"batchItemFailures": []}
@@ -74,7 +82,7 @@ def test_malformed_message_is_the_only_failure_of_its_batch(rt):
     spec = SchoolSpec(uai="0760002B", divisions_par_niveau=1, eleves_par_division=1)
     bilans = _bilans(rt, spec)
     rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans) + 1)
-    event = _event(splitter.bilan_messages(rt, rec, bilans) + ["{pas du json"])
+    event = _event(splitter.bilan_messages(rt, rec, bilans, _referentiel(rt, spec)) + ["{pas du json"])
     response = worker.process_bilans_event(event, rt)
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][-1]["messageId"]}]}
     assert rt.models.Import.get(spec.uai, rec.import_id).traites == len(bilans)
@@ -83,6 +91,7 @@ def test_malformed_message_is_the_only_failure_of_its_batch(rt):
 def test_duplicate_s3_event_changes_nothing(api_for, rt):
     spec = SchoolSpec(uai="0760003C", divisions_par_niveau=1, eleves_par_division=2)
     api = api_for(spec.uai)
+    api.put_referentiel(generate_referentiel(spec))
     s = api.import_bytes(generate_lsu_xml(spec))
     assert s["statut"] == "TERMINE"
     rec = rt.models.Import.get(spec.uai, s["import_id"], consistent_read=True)
@@ -113,6 +122,7 @@ def test_size_is_checked_from_s3_not_from_the_upload_policy(rt, stack):
     small = build_runtime(replace(stack.settings, bucket="lsu-test-taille", max_file_bytes=1000))
     small.s3.create_bucket(Bucket="lsu-test-taille", CreateBucketConfiguration={"LocationConstraint": stack.settings.region})
     spec = SchoolSpec(uai="0760004D", divisions_par_niveau=1, eleves_par_division=1)
+    _referentiel(small, spec)
     rec = _new_import(small, spec.uai, EN_ATTENTE_FICHIER)
     data = generate_lsu_xml(spec)
     small.s3.put_object(Bucket="lsu-test-taille", Key=rec.cle_s3, Body=data)
