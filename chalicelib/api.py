@@ -124,7 +124,13 @@ def get_import(request, rt, who: Identity, import_id: str) -> Response:
 
 @endpoint("import:read")
 def get_synthese(request, rt, who: Identity, import_id: str) -> Response:
-    return json_response(report.read_synthese(rt, _get_import(rt, who.uai, import_id)))
+    """The synthèse as JSON, or `?format=csv` for a spreadsheet (UTF-8 with BOM, `;`)."""
+    synthese = report.read_synthese(rt, _get_import(rt, who.uai, import_id))
+    if (request.query_params or {}).get("format") == "csv":
+        return Response(body=report.synthese_csv(synthese), status_code=200, headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="synthese-import-{import_id}.csv"'})
+    return json_response(synthese)
 
 
 @endpoint("import:read")

@@ -79,7 +79,10 @@ _ENTRIES = [
           "La période n'existe pas dans SIECLE ; le bilan est tout de même intégré."),
     Entry("SCONET_PERIOD_NB_PERIODES", AVERTISSEMENT,
           "Le nombre de périodes ne correspond pas à celui défini dans SIECLE ; le bilan est tout de même intégré."),
-    Entry("BILAN_INCOMPLET", INFO, "Le bilan est à compléter dans LSU avant de pouvoir être verrouillé."),
+    Entry("BILAN_INCOMPLET", ERREUR,
+          "Le bilan est incomplet : un bilan importé en mode Import Éditeurs est verrouillé et doit donc être complet.",
+          "Compléter le bilan dans le logiciel de suivi des acquis puis l'exporter à nouveau ; si la classe est "
+          "suivie dans Sconet Notes, le chef d'établissement peut la passer en mode Import Sconet Notes."),
     Entry("MANUAL_AG_PRESENT", ERREUR,
           "L'appréciation générale a été saisie manuellement dans LSU : le bilan n'est pas importé et la "
           "saisie est conservée."),

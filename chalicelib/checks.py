@@ -104,8 +104,7 @@ def check_completeness(bilan: dict, division: dict) -> dict | None:
     Sconet Notes bilans may be partial, to be completed in LSU."""
     missing = missing_parts(bilan)
     if missing and division.get("mode_import") == EDITEUR:
-        return message("BILAN_INCOMPLET", f"Il manque : {', '.join(missing)} (classe {division['code']} en "
-                       f"mode Import Éditeurs : un bilan importé doit être complet).")
+        return message("BILAN_INCOMPLET", f"Il manque : {', '.join(missing)} (classe {division['code']}).")
     return None
 
 

@@ -5,8 +5,6 @@ With --json, stdout carries the synthèse JSON only; progress and logs go to std
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import logging
 import os
@@ -17,6 +15,7 @@ from pathlib import Path
 
 import requests
 
+from chalicelib import report
 from chalicelib.auth import issue_token
 from chalicelib.config import Settings
 
@@ -41,7 +40,7 @@ class ApiClient:
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {token}"
 
-    def _call(self, method: str, path: str, **kw) -> dict:
+    def call(self, method: str, path: str, **kw) -> dict:
         try:
             resp = self.http.request(method, self.base_url + path, timeout=self.timeout, **kw)
         except requests.RequestException as exc:
@@ -54,10 +53,10 @@ class ApiClient:
         return body
 
     def put_referentiel(self, data: dict) -> dict:
-        return self._call("PUT", "/referentiel", json=data)
+        return self.call("PUT", "/referentiel", json=data)
 
     def create_import(self, nom: str, taille: int, pre_controle: bool) -> dict:
-        return self._call("POST", "/imports", json={"nom_fichier": nom, "taille": taille, "pre_controle": pre_controle})
+        return self.call("POST", "/imports", json={"nom_fichier": nom, "taille": taille, "pre_controle": pre_controle})
 
     def upload(self, upload: dict, nom: str, data: bytes) -> None:
         try:
@@ -69,10 +68,10 @@ class ApiClient:
             raise CliError(f"Le dépôt du fichier a été refusé (HTTP {resp.status_code}).")
 
     def get_import(self, import_id: str) -> dict:
-        return self._call("GET", f"/imports/{import_id}")
+        return self.call("GET", f"/imports/{import_id}")
 
     def synthese(self, import_id: str) -> dict:
-        return self._call("GET", f"/imports/{import_id}/synthese")
+        return self.call("GET", f"/imports/{import_id}/synthese")
 
     def wait(self, import_id: str, timeout: float = 1800, progress: bool = True) -> dict:
         deadline = time.monotonic() + timeout
@@ -141,18 +140,6 @@ def format_synthese(s: dict) -> str:
     return "\n".join(lines)
 
 
-def synthese_csv(s: dict) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, delimiter=";")
-    w.writerow(["division", "id_be", "nom", "prenom", "type", "periode", "cycle", "statut", "codes", "messages"])
-    for b in s.get("bilans", []):
-        p = b.get("periode") or {}
-        w.writerow([b["division"], b["id_be"], b["nom"], b["prenom"], b["type"],
-                    f"{p['indice']}/{p['nb_periodes']}" if p else "", b.get("cycle") or "", b["statut"],
-                    " ".join(m["code"] for m in b["messages"]), " | ".join(m["message"] for m in b["messages"])])
-    return out.getvalue()
-
-
 def exit_code(synthese: dict) -> int:
     return EXIT_REJECTED if synthese["statut"] == "FICHIER_REJETE" else EXIT_OK
 
@@ -214,7 +201,7 @@ def cmd_import(args) -> int:
 def cmd_synthese(args) -> int:
     s = local_client(args).synthese(args.import_id)
     if args.csv:
-        sys.stdout.write(synthese_csv(s))
+        sys.stdout.write(report.synthese_csv(s))
         return exit_code(s)
     return emit(s, args.json)
 
@@ -224,6 +211,18 @@ def cmd_referentiel_load(args) -> int:
     client = local_client(args, uai=(data.get("etablissement") or {}).get("uai"))
     resume = client.put_referentiel(data)["resume"]
     print("Référentiel chargé : " + ", ".join(f"{v} {k}" for k, v in resume.items()))
+    return EXIT_OK
+
+
+def cmd_referentiel_mode(args) -> int:
+    client = local_client(args)
+    resume = client.call("PUT", f"/referentiel/divisions/{args.division}/mode", json={"mode_import": args.mode})
+    print(f"Classe {args.division} : mode {args.mode} (référentiel version {resume['version'][:12]}).")
+    return EXIT_OK
+
+
+def cmd_referentiel_show(args) -> int:
+    print(json.dumps(local_client(args).call("GET", "/referentiel"), ensure_ascii=False, indent=2))
     return EXIT_OK
 
 
@@ -318,6 +317,14 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("fichier")
     _api_options(load, uai=False)
     load.set_defaults(func=cmd_referentiel_load)
+    show = ref.add_parser("show", help="afficher le référentiel chargé")
+    _api_options(show)
+    show.set_defaults(func=cmd_referentiel_show)
+    mode = ref.add_parser("mode", help="changer le mode d'une classe (chef d'établissement)")
+    mode.add_argument("division")
+    mode.add_argument("mode", choices=["EDITEUR", "SCONET_NOTES", "SAISIE"])
+    _api_options(mode)
+    mode.set_defaults(func=cmd_referentiel_mode)
 
     imp = sub.add_parser("import", help="importer un fichier sur une pile en cours")
     imp.add_argument("fichier")

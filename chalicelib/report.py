@@ -2,6 +2,8 @@
 and marks the import finished — idempotent (a second report request finds it TERMINE)."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import unicodedata
@@ -88,6 +90,35 @@ def group_warnings(bilans: list[dict]) -> list[dict]:
     return [{**g, "divisions": sorted(g["divisions"])} for g in groups.values()]
 
 
+def count_codes(bilans: list[dict]) -> dict[str, int]:
+    """How many bilans carry each code (a code counts once per bilan)."""
+    counts: dict[str, int] = {}
+    for b in bilans:
+        for code in {m["code"] for m in b["messages"]}:
+            counts[code] = counts.get(code, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+CSV_COLUMNS = ["division", "id_be", "nom", "prenom", "type", "periode", "cycle", "statut", "codes", "messages",
+               "que_faire"]
+
+
+def synthese_csv(s: dict) -> str:
+    """The bilans of a synthèse as a spreadsheet opens them: `;`-separated, UTF-8 with a BOM."""
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    for m in s.get("erreurs_fichier", []) + s.get("messages", []):
+        w.writerow(["", "", "", "", "fichier", "", "", s["statut"], m["code"], m["message"], m.get("conseil") or ""])
+    for b in s.get("bilans", []):
+        p = b.get("periode") or {}
+        w.writerow([b["division"], b["id_be"], b["nom"], b["prenom"], b["type"],
+                    f"{p['indice']}/{p['nb_periodes']}" if p else "", b.get("cycle") or "", b["statut"],
+                    " ".join(m["code"] for m in b["messages"]), " | ".join(m["message"] for m in b["messages"]),
+                    " | ".join(sorted({m["conseil"] for m in b["messages"] if m.get("conseil")}))])
+    return "\ufeff" + out.getvalue()
+
+
 def import_messages(tot: dict) -> list[dict]:
     if tot["bilans"] == 0:
         return [catalogue.message("NO_BILAN")]
@@ -107,6 +138,7 @@ def build_synthese(record, results: list[dict]) -> dict:
         "erreurs_fichier": record.erreurs_fichier or [],
         "messages": import_messages(summary["totaux"]) if record.statut == TERMINE else [],
         "avertissements": group_warnings(bilans),
+        "codes": count_codes(bilans),
         "bilans": bilans,
     }
 
