@@ -74,20 +74,22 @@ def sort_bilans(bilans: list[dict]) -> list[dict]:
 
 
 def group_warnings(bilans: list[dict]) -> list[dict]:
-    """Warnings grouped by code and subject (teacher, division × période…), with their count."""
+    """Warnings grouped by code and subject (a teacher, a division × période…): one line each,
+    with the number of bilans concerned and their divisions."""
     groups: dict[tuple, dict] = {}
-    for b in bilans:
+    for n, b in enumerate(bilans):
         for m in b["messages"]:
             if m.get("niveau") != AVERTISSEMENT:
                 continue
             subject = tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in (m.get("groupe") or {}).items()))
             g = groups.setdefault((m["code"], subject), {
                 "code": m["code"], "message": m["message"], **(m.get("groupe") or {}),
-                "nb_bilans": 0, "divisions": set()})
-            g["nb_bilans"] += 1
+                "bilans": set(), "divisions": set()})
+            g["bilans"].add(n)
             if b.get("division"):
                 g["divisions"].add(b["division"])
-    return [{**g, "divisions": sorted(g["divisions"])} for g in groups.values()]
+    return [{**{k: v for k, v in g.items() if k != "bilans"}, "nb_bilans": len(g["bilans"]),
+             "divisions": sorted(g["divisions"])} for g in groups.values()]
 
 
 def count_codes(bilans: list[dict]) -> dict[str, int]:
