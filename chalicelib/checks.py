@@ -61,7 +61,9 @@ def check_student(bilan: dict, ref: Referentiel) -> dict | None:
     id_be = bilan["eleve"]["id_be"]
     eleve = ref.eleves_by_id_be.get(id_be)
     if eleve is None:
-        return message("STUDENT_UNKNOWN", f"Identifiant SIECLE (id-be) {id_be} inconnu dans l'établissement.")
+        who = " ".join(x for x in (bilan["eleve"].get("prenom"), bilan["eleve"].get("nom")) if x)
+        return message("STUDENT_UNKNOWN", f"{who + ' : ' if who else ''}identifiant SIECLE (id-be) {id_be} "
+                       f"inconnu dans l'établissement.")
     division = ref.divisions_by_code.get(eleve["division"], {})
     debut, fin = period_bounds(ref, division, bilan.get("periode"))
     if not enrolled_during(eleve["date_entree"], eleve.get("date_sortie"), debut, fin):
