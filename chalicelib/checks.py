@@ -166,24 +166,24 @@ def check_services(bilan: dict, division: dict, ref: Referentiel) -> list[dict]:
     """TEACHER_WITHOUT_SERVICE: a teacher (or professeur principal) named without any service in
     the school; SERVICE_UNKNOWN: a teacher with services, but none for that subject in that division."""
     with_service = {s[0] for s in ref.services}
-    out, seen = [], set()
+    without, unknown, seen = [], [], set()
     named = [(e, a) for a in bilan.get("acquis", []) for e in a.get("enseignants", [])]
     named += [(e, None) for e in bilan.get("profs_principaux", [])]
     for e, acquis in named:
         if e["id_sts"] not in with_service:
             if e["id_sts"] not in seen:
                 seen.add(e["id_sts"])
-                out.append(message("TEACHER_WITHOUT_SERVICE", f"{_teacher_label(e)}.",
+                without.append(message("TEACHER_WITHOUT_SERVICE", f"{_teacher_label(e)}.",
                                    groupe={"enseignant": _teacher_label(e)}))
             continue
         if acquis is None:
             continue
         matiere = known_subject(acquis["discipline"], ref)
         if matiere and (e["id_sts"], matiere["code"], division["code"]) not in ref.services:
-            out.append(message("SERVICE_UNKNOWN", f"{_teacher_label(e)} en « {matiere['libelle']} », classe "
+            unknown.append(message("SERVICE_UNKNOWN", f"{_teacher_label(e)} en « {matiere['libelle']} », classe "
                                f"{division['code']}.", groupe={"enseignant": _teacher_label(e),
                                                              "matiere": matiere["libelle"], "division": division["code"]}))
-    return out
+    return without + unknown
 
 
 def check_sconet_period(bilan: dict, division: dict, ref: Referentiel) -> list[dict]:

@@ -51,12 +51,12 @@ def partial_profile(xsd: etree._ElementTree) -> etree._ElementTree:
     file in shared/ is not touched (this works on a copy)."""
     tree = etree.ElementTree(etree.fromstring(etree.tostring(xsd)))
     bilan = tree.find(f"{{{XS}}}complexType[@name='BilanPeriodique']")
-    relaxed = 0
-    for el in bilan.iter(f"{{{XS}}}element"):
+    relaxed = set()
+    for el in (bilan.iter(f"{{{XS}}}element") if bilan is not None else ()):
         if el.get("name") in PARTIAL_OPTIONAL:
             el.set("minOccurs", "0")
-            relaxed += 1
-    if relaxed != len(PARTIAL_OPTIONAL):
+            relaxed.add(el.get("name"))
+    if relaxed != set(PARTIAL_OPTIONAL):
         raise ValueError("schéma LSU inattendu : profil partiel Sconet Notes impossible à dériver")
     return tree
 
