@@ -208,6 +208,12 @@ def check_sconet_period(bilan: dict, division: dict, ref: Referentiel) -> list[d
     return out
 
 
+def division_mode(bilan: dict, ref: Referentiel) -> str | None:
+    """The import mode of the élève's division in the référentiel (None if unknown)."""
+    eleve = ref.eleves_by_id_be.get(bilan["eleve"]["id_be"])
+    return (ref.divisions_by_code.get(eleve["division"]) or {}).get("mode_import") if eleve else None
+
+
 # --- all of them ----------------------------------------------------------------------------------
 
 def evaluate_bilan(bilan: dict, ref: Referentiel) -> list[dict]:

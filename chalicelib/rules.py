@@ -1,5 +1,5 @@
-"""LSU rules as named pure functions (no I/O). The checks against the référentiel and the merge
-rules of later issues plug in here."""
+"""Statuses and fingerprints of bilans (pure). The checks against the référentiel live in
+`checks.py`, LSU's merge rules in `merge.py`."""
 from __future__ import annotations
 
 import hashlib
@@ -26,18 +26,9 @@ def empreinte(bilan: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def statut_import(existing_empreinte: str | None, new_empreinte: str) -> str:
-    """IMPORTE when LSU had no such bilan, INCHANGE when the content is the same, else MIS_A_JOUR."""
-    if existing_empreinte is None:
-        return IMPORTE
-    return INCHANGE if existing_empreinte == new_empreinte else MIS_A_JOUR
-
-
-def bilan_statut(messages: list[dict], existing_empreinte: str | None, new_empreinte: str) -> str:
-    """A bilan with any ERREUR message is rejected; otherwise its import status."""
-    if any(m["niveau"] == ERREUR for m in messages):
-        return REJETE
-    return statut_import(existing_empreinte, new_empreinte)
+def refused(messages: list[dict]) -> bool:
+    """A bilan with any ERREUR message is rejected (the first refusal of the checks)."""
+    return any(m["niveau"] == ERREUR for m in messages)
 
 
 def has_warning(messages: list[dict]) -> bool:

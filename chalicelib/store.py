@@ -10,6 +10,7 @@ from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
+from chalicelib.merge import BilanState
 
 # Import statuses (contract of the synthèse).
 EN_ATTENTE_FICHIER = "EN_ATTENTE_FICHIER"
@@ -86,10 +87,14 @@ def make_models(settings: Settings) -> Models:
         cle = UnicodeAttribute(range_key=True)            # P#millesime#nb#indice | C#cycle#millesime
         type = UnicodeAttribute()
         division = UnicodeAttribute(null=True)
-        contenu = JSONAttribute()
-        empreinte = UnicodeAttribute()
-        import_id = UnicodeAttribute()
-        importe_le = UnicodeAttribute()
+        contenu = JSONAttribute(null=True)              # the imported bilan
+        empreinte = UnicodeAttribute(null=True)
+        import_id = UnicodeAttribute(null=True)
+        importe_le = UnicodeAttribute(null=True)
+        mode = UnicodeAttribute(null=True)              # EDITEUR | SCONET_NOTES at the last import
+        saisies = JSONAttribute(default=dict)           # parts entered in LSU, with who and when
+        verrouille = BooleanAttribute(default=False)
+        verrouille_par = UnicodeAttribute(null=True)
         version = VersionAttribute()
 
     class Etablissement(Model):
@@ -120,3 +125,47 @@ def import_key(uai: str, import_id: str) -> str:
 
 def eleve_key(uai: str, id_be: str) -> str:
     return f"{uai}#{id_be}"
+
+
+def bilan_state(row) -> BilanState | None:
+    """The pure state of a stored bilan (None: LSU has no such bilan)."""
+    if row is None:
+        return None
+    return BilanState(importe=row.contenu, empreinte=row.empreinte, import_id=row.import_id,
+                      importe_le=row.importe_le, mode=row.mode, saisies=row.saisies or {},
+                      verrouille=bool(row.verrouille), verrouille_par=row.verrouille_par)
+
+
+def bilan_row(models: Models, key: tuple[str, str], state: BilanState, current=None):
+    """The row that stores `state`, conditioned on the version of `current` (if any)."""
+    imp = state.importe or {}
+    row = models.Bilan(key[0], key[1], type=imp.get("type") or (current.type if current else "periodique"),
+                       division=(imp.get("eleve") or {}).get("division"), contenu=state.importe,
+                       empreinte=state.empreinte, import_id=state.import_id, importe_le=state.importe_le,
+                       mode=state.mode, saisies=state.saisies, verrouille=state.verrouille,
+                       verrouille_par=state.verrouille_par)
+    if current is not None:
+        row.version = current.version
+    return row
+
+
+def update_bilan(models: Models, key: tuple[str, str], change, attempts: int = 5):
+    """Read a bilan, apply the pure `change(state) -> state`, write it back only if nobody wrote
+    it in between (version attribute); on a conflict, read again and re-apply."""
+    from pynamodb.exceptions import PutError
+    for _ in range(attempts):
+        try:
+            current = models.Bilan.get(*key, consistent_read=True)
+        except models.Bilan.DoesNotExist:
+            raise LookupError(key) from None
+        new = change(bilan_state(current))
+        if new == bilan_state(current):
+            return current
+        row = bilan_row(models, key, new, current)
+        try:
+            row.save()
+            return row
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+    raise RuntimeError(f"modifications concurrentes répétées sur le bilan {key}")

@@ -19,7 +19,8 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import checks, rules
-from chalicelib.store import COUNTERS, EN_COURS, Models, eleve_key, import_key
+from chalicelib.merge import merge_import
+from chalicelib.store import COUNTERS, EN_COURS, Models, bilan_row, bilan_state, eleve_key, import_key
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +105,10 @@ def _raise_if_failed(failures: dict[str, Exception], record) -> None:
         raise exc
 
 
-def _evaluate(rt, item: Item) -> list[dict]:
-    return checks.evaluate_bilan(item.bilan, rt.referentiel(item.referentiel))
+def _evaluate(rt, item: Item) -> tuple[list[dict], str | None]:
+    """The checks' messages and the import mode of the élève's division."""
+    ref = rt.referentiel(item.referentiel)
+    return checks.evaluate_bilan(item.bilan, ref), checks.division_mode(item.bilan, ref)
 
 
 def commit_bilans(models: Models, items: list[Item], evaluate) -> None:
@@ -140,24 +143,23 @@ def commit_bilans(models: Models, items: list[Item], evaluate) -> None:
 
 
 def _plan(models: Models, items: list[Item], existing: dict, evaluate) -> tuple[list[Op], dict]:
-    """The transaction's operations and the counters they advance. Pure but for model objects."""
+    """The transaction's operations and the counters they advance: checks first, then LSU's
+    merge rules against the stored state (chalicelib.merge)."""
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     counts = dict.fromkeys(COUNTERS, 0)
     ops = []
-    Bilan, Resultat = models.Bilan, models.Resultat
+    Resultat = models.Resultat
     for item in items:
         bilan = item.bilan
         current = existing.get(item.key)
-        fingerprint = rules.empreinte(bilan)
-        messages = evaluate(item)
-        statut = rules.bilan_statut(messages, current.empreinte if current else None, fingerprint)
-        if statut in (rules.IMPORTE, rules.MIS_A_JOUR) and not item.pre_controle:
-            row = Bilan(item.key[0], item.key[1], type=bilan["type"], division=bilan["eleve"]["division"],
-                        contenu=rules.bilan_content(bilan), empreinte=fingerprint,
-                        import_id=item.import_id, importe_le=now)
-            if current is not None:
-                row.version = current.version
-            ops.append(Op(row, None, item.message_id, "bilan"))
+        messages, mode = evaluate(item)
+        if rules.refused(messages):
+            statut = rules.REJETE
+        else:
+            merged = merge_import(bilan_state(current), bilan, mode, item.import_id, now)
+            statut, messages = merged.statut, merged.messages + messages
+            if merged.state is not None and not item.pre_controle:
+                ops.append(Op(bilan_row(models, item.key, merged.state, current), None, item.message_id, "bilan"))
         result = Resultat(
             import_key(item.uai, item.import_id), item.bilan_id, type=bilan["type"], statut=statut,
             eleve=bilan["eleve"], periode=bilan.get("periode"), cycle=bilan.get("cycle"),

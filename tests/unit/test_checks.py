@@ -38,7 +38,7 @@ from chalicelib.checks import (
 )
 from chalicelib.generator import SchoolSpec, generate_referentiel
 from chalicelib.referentiel import Referentiel, index_referentiel, validate_referentiel
-from chalicelib.rules import IMPORTE, REJETE, bilan_statut, empreinte, has_warning
+from chalicelib.rules import IMPORTE, REJETE, empreinte, refused, has_warning
 from chalicelib.split import split_bilans
 from chalicelib.validation import check_file
 
@@ -119,7 +119,7 @@ def assert_catalogue_message(m: dict, code: str, *named: str) -> None:
 
 
 def statut(messages: list[dict], bilan: dict) -> str:
-    return bilan_statut(messages, None, empreinte(bilan))
+    return (REJETE if refused(messages) else IMPORTE)
 
 
 def set_mode(data: dict, code: str, mode: str) -> None:

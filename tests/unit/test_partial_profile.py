@@ -17,7 +17,7 @@ from chalicelib.catalogue import ERREUR
 from chalicelib.checks import EDITEUR, SCONET_NOTES, evaluate_bilan
 from chalicelib.generator import generate_referentiel
 from chalicelib.referentiel import index_referentiel, validate_referentiel
-from chalicelib.rules import IMPORTE, REJETE, bilan_statut, empreinte
+from chalicelib.rules import IMPORTE, REJETE, empreinte, refused
 from chalicelib.split import split_bilans
 from chalicelib.validation import NS, PARTIAL_OPTIONAL, XS, check_file, load_schema, partial_profile, safe_parser
 
@@ -285,7 +285,7 @@ def test_partial_bilans_are_refused_in_an_editeur_division(partial_bilans, small
         assert messages[0]["niveau"] == ERREUR
         assert f"Il manque : appréciation générale, vie scolaire (classe {bilan['eleve']['division']})" \
             in messages[0]["message"]
-        assert bilan_statut(messages, None, empreinte(bilan)) == REJETE
+        assert (REJETE if refused(messages) else IMPORTE) == REJETE
 
 
 def test_partial_bilans_pass_in_a_sconet_notes_division(partial_bilans, small_spec):
@@ -296,7 +296,7 @@ def test_partial_bilans_pass_in_a_sconet_notes_division(partial_bilans, small_sp
         messages = evaluate_bilan(bilan, ref)
         assert not [m for m in messages if m["niveau"] == ERREUR], messages
         assert "BILAN_INCOMPLET" not in [m["code"] for m in messages]
-        assert bilan_statut(messages, None, empreinte(bilan)) == IMPORTE
+        assert (REJETE if refused(messages) else IMPORTE) == IMPORTE
     # A Sconet Notes import cannot carry bilans de cycle.
     for bilan in (b for b in partial_bilans if b["type"] == "cycle"):
         assert [m["code"] for m in evaluate_bilan(bilan, ref)] == ["CYCLE_BILAN_SCONET_DIVISION"]

@@ -7,8 +7,7 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from chalicelib.catalogue import message
-from chalicelib.rules import (IMPORTE, INCHANGE, MIS_A_JOUR, REJETE, bilan_content, bilan_statut,
-                              empreinte, has_warning, statut_import)
+from chalicelib.rules import bilan_content, empreinte, has_warning
 
 BILAN = {
     "type": "periodique",
@@ -107,33 +106,6 @@ def test_empreinte_of_a_reordered_copy_with_another_line_is_equal(a, ligne):
 
 
 # --- statut ------------------------------------------------------------------------------------
-
-def test_statut_import():
-    fp = empreinte(BILAN)
-    assert statut_import(None, fp) == IMPORTE
-    assert statut_import(fp, fp) == INCHANGE
-    assert statut_import(empreinte({**BILAN, "cle": "P#2025#3#2"}), fp) == MIS_A_JOUR
-
-
-def test_bilan_statut_with_an_error_is_rejected():
-    fp = empreinte(BILAN)
-    erreur = message("STUDENT_UNKNOWN")
-    assert erreur["niveau"] == "ERREUR"
-    for existing in (None, fp, "autre"):
-        assert bilan_statut([erreur], existing, fp) == REJETE
-        assert bilan_statut([message("SERVICE_UNKNOWN"), erreur], existing, fp) == REJETE
-
-
-def test_bilan_statut_with_warnings_only_is_the_import_status():
-    fp = empreinte(BILAN)
-    avertissements = [message("SERVICE_UNKNOWN"), message("SCONET_PERIOD_INDICE")]
-    info = [message("SUBJECT_HORS_PROGRAMME")]
-    assert all(m["niveau"] == "AVERTISSEMENT" for m in avertissements)
-    for msgs in (avertissements, info, avertissements + info, []):
-        assert bilan_statut(msgs, None, fp) == IMPORTE
-        assert bilan_statut(msgs, fp, fp) == INCHANGE
-        assert bilan_statut(msgs, "autre", fp) == MIS_A_JOUR
-
 
 def test_has_warning():
     assert has_warning([message("SERVICE_UNKNOWN")])
