@@ -48,6 +48,26 @@ def set_division_mode(code):
     return api.set_division_mode(app.current_request, get_runtime(), code)
 
 
+@app.route("/bilans/{id_be}/{bilan}", methods=["GET"])
+def get_bilan(id_be, bilan):
+    return api.get_bilan(app.current_request, get_runtime(), id_be, bilan)
+
+
+@app.route("/bilans/{id_be}/{bilan}/parties/{part}", methods=["PUT"])
+def edit_bilan(id_be, bilan, part):
+    return api.edit_bilan(app.current_request, get_runtime(), id_be, bilan, part)
+
+
+@app.route("/bilans/{id_be}/{bilan}/verrou", methods=["PUT"])
+def lock_bilan(id_be, bilan):
+    return api.lock_bilan(app.current_request, get_runtime(), id_be, bilan)
+
+
+@app.route("/bilans/{id_be}/{bilan}/verrou", methods=["DELETE"])
+def unlock_bilan(id_be, bilan):
+    return api.unlock_bilan(app.current_request, get_runtime(), id_be, bilan)
+
+
 # Queue names here are the base names; infra/ binds each stage's real queues (ReportBatchItemFailures
 # is set on the event source mappings there: Chalice cannot).
 @app.on_sqs_message(queue=DEFAULT_NAMES["LSU_UPLOADS_QUEUE"], batch_size=1)

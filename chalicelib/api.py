@@ -10,10 +10,11 @@ from functools import wraps
 from chalice import BadRequestError, Response
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from chalicelib import catalogue, report
+from chalicelib import catalogue, merge, report
 from chalicelib.auth import AuthError, Identity, authorize, identify
 from chalicelib.config import UPLOAD_PREFIX
-from chalicelib.store import EN_ATTENTE_FICHIER
+from chalicelib.merge import BilanState, EditRefused, Editor
+from chalicelib.store import EN_ATTENTE_FICHIER, bilan_state, eleve_key, update_bilan
 
 STATUS_OF = {"AUTH_REQUIRED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "REFERENTIEL_ABSENT": 409}
 
@@ -222,3 +223,72 @@ def set_division_mode(request, rt, who: Identity, code: str) -> Response:
     if errors:
         return _invalid_referentiel(errors)
     return json_response(store_referentiel(rt, data, etab.referentiel_sha256))
+
+
+# --- bilans: read, complete, lock ------------------------------------------------------------------
+
+EDIT_STATUS = {"FORBIDDEN": 403, "BAD_REQUEST": 400, "BILAN_LOCKED_EDITEUR": 409, "BILAN_VERROUILLE": 409,
+               "PART_IMPORTEE": 409, "BILAN_A_COMPLETER": 409}
+
+
+def bilan_key_from_path(uai: str, id_be: str, bilan: str) -> tuple[str, str]:
+    """`P-2025-3-1` (période millésime-nb-indice) or `C-4-2025` (cycle-millésime) → stored key."""
+    parts = bilan.split("-")
+    valid = (len(parts) == 4 and parts[0] == "P") or (len(parts) == 3 and parts[0] == "C")
+    if not valid or not all(p.isdigit() for p in parts[1:]) or not id_be.isdigit():
+        raise ApiError("BAD_REQUEST", "Bilan attendu sous la forme P-MILLESIME-NB-INDICE ou C-CYCLE-MILLESIME.")
+    return eleve_key(uai, id_be), "#".join(parts)
+
+
+def _editor(rt, who: Identity, state: BilanState) -> Editor:
+    """What the référentiel grants the caller on this bilan's division (PP, teacher's services)."""
+    division = ((state.importe or {}).get("eleve") or {}).get("division")
+    etab = _current(rt, who.uai)
+    if etab is None or division is None:
+        return Editor(who.role, who.sub)
+    ref = rt.referentiel(etab.referentiel_cle)
+    d = ref.divisions_by_code.get(division) or {}
+    return Editor(who.role, who.sub, pp_of_division=who.sub in (d.get("profs_principaux") or []),
+                  services=frozenset(m for (e, m, div) in ref.services if e == who.sub and div == division))
+
+
+def _change_bilan(rt, who: Identity, id_be: str, bilan: str, change) -> Response:
+    key = bilan_key_from_path(who.uai, id_be, bilan)
+    try:
+        row = update_bilan(rt.models, key, lambda state: change(state, _editor(rt, who, state)))
+    except LookupError as exc:
+        raise ApiError("NOT_FOUND", "Bilan introuvable pour votre établissement.") from exc
+    except EditRefused as exc:
+        return json_response({"erreur": exc.message}, EDIT_STATUS.get(exc.code, 409))
+    return json_response(merge.view(bilan_state(row)))
+
+
+@endpoint("bilan:read")
+def get_bilan(request, rt, who: Identity, id_be: str, bilan: str) -> Response:
+    try:
+        row = rt.models.Bilan.get(*bilan_key_from_path(who.uai, id_be, bilan), consistent_read=True)
+    except DoesNotExist as exc:
+        raise ApiError("NOT_FOUND", "Bilan introuvable pour votre établissement.") from exc
+    return json_response(merge.view(bilan_state(row)))
+
+
+@endpoint("bilan:edit")
+def edit_bilan(request, rt, who: Identity, id_be: str, bilan: str, part: str) -> Response:
+    """Enter (or clear, with `valeur: null`) a part of a bilan; `discipline` names the subject
+    for éléments de programme."""
+    body = _body(request)
+    if "valeur" not in body:
+        raise ApiError("BAD_REQUEST", "« valeur » est obligatoire (null pour effacer la saisie).")
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return _change_bilan(rt, who, id_be, bilan, lambda state, editor: merge.apply_edit(
+        state, editor, part, body["valeur"], now, code=body.get("discipline")))
+
+
+@endpoint("bilan:lock")
+def lock_bilan(request, rt, who: Identity, id_be: str, bilan: str) -> Response:
+    return _change_bilan(rt, who, id_be, bilan, merge.lock)
+
+
+@endpoint("bilan:unlock")
+def unlock_bilan(request, rt, who: Identity, id_be: str, bilan: str) -> Response:
+    return _change_bilan(rt, who, id_be, bilan, merge.unlock)

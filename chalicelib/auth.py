@@ -11,13 +11,18 @@ import json
 import time
 from dataclasses import dataclass
 
-ROLES = ("CE", "DELEGUE_CE", "PP", "CPE")
+ROLES = ("CE", "DELEGUE_CE", "PP", "CPE", "ENSEIGNANT")
 # Who may do what (LSU: the import is the chef d'établissement's, or a delegate's).
 POLICY = {
     "import:create": {"CE", "DELEGUE_CE"},
     "import:read": {"CE", "DELEGUE_CE"},
     "referentiel:write": {"CE", "DELEGUE_CE"},
     "division:mode": {"CE"},
+    # Which part each role may enter is LSU's rule, checked in merge.may_edit.
+    "bilan:read": set(ROLES),
+    "bilan:edit": set(ROLES),
+    "bilan:lock": {"CE", "DELEGUE_CE"},
+    "bilan:unlock": {"CE"},
     "referentiel:read": {"CE", "DELEGUE_CE", "PP", "CPE"},
 }
 

@@ -16,7 +16,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chalicelib import catalogue
 from chalicelib.catalogue import AVERTISSEMENT
 from chalicelib.rules import IMPORTE, INCHANGE, MIS_A_JOUR, REJETE
-from chalicelib.store import EN_COURS, TERMINE, Models, import_key
+from chalicelib.store import EN_COURS, TERMINE, Models, import_key, release_school
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +165,7 @@ def finish_import(rt, uai: str, import_id: str) -> str:
         logger.warning("rapport demandé pour un import inconnu %s/%s", uai, import_id)
         return "inconnu"
     if record.statut != EN_COURS:
+        release_school(models, uai, import_id)   # idempotent: a retried report still frees the school
         return "deja_termine"
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record.statut, record.termine_le = TERMINE, now
@@ -181,6 +182,7 @@ def finish_import(rt, uai: str, import_id: str) -> str:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return "deja_termine"
         raise
+    release_school(models, uai, import_id)
     return "termine"
 
 

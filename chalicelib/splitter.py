@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from functools import partial
 from urllib.parse import unquote_plus
@@ -22,7 +23,7 @@ from chalicelib import validation
 from chalicelib.catalogue import message
 from chalicelib.config import UPLOAD_PREFIX
 from chalicelib.split import InvalidReference, split_bilans
-from chalicelib.store import EN_ATTENTE_FICHIER, EN_COURS, FICHIER_REJETE, Models
+from chalicelib.store import EN_ATTENTE_FICHIER, EN_COURS, FICHIER_REJETE, Models, SchoolBusy, acquire_school
 from chalicelib.worker import request_report, send_report_message
 
 logger = logging.getLogger(__name__)
@@ -67,10 +68,21 @@ def process_uploads_event(event: dict, rt) -> dict:
     )
 
 
+BUSY_BACKOFF_SECONDS = 10
+
+
 def handle_upload_record(rt, record) -> None:
-    redelivered = int(record.attributes.approximate_receive_count or 1) > 1
+    count = int(record.attributes.approximate_receive_count or 1)
     for obj in s3_objects(record.body):
-        handle_object(rt, obj, redelivered)
+        try:
+            handle_object(rt, obj, count > 1)
+        except SchoolBusy:
+            # Wait for the school's current import: back on the queue soon, not after the full
+            # visibility timeout (the uploads queue's receive count allows a long wait).
+            rt.sqs.change_message_visibility(QueueUrl=rt.queue_url(rt.settings.uploads_queue),
+                                             ReceiptHandle=record.receipt_handle,
+                                             VisibilityTimeout=min(BUSY_BACKOFF_SECONDS * count, 300))
+            raise
 
 
 def handle_object(rt, obj: S3Object, redelivered: bool = False) -> str:
@@ -99,6 +111,8 @@ def handle_object(rt, obj: S3Object, redelivered: bool = False) -> str:
     check, bilans = _check_and_split(rt, record)
     if not check.ok:
         return _reject(models, record, check)
+    if not record.pre_controle:
+        acquire_school(models, uai, import_id, int(time.time()))   # SchoolBusy: retried later
     try:
         record.update(
             actions=[models.Import.statut.set(EN_COURS), models.Import.total.set(len(bilans)),

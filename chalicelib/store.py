@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pynamodb.attributes import (BooleanAttribute, JSONAttribute, NumberAttribute,
                                  UnicodeAttribute, VersionAttribute)
 from pynamodb.connection import Connection
+from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
@@ -107,6 +108,10 @@ def make_models(settings: Settings) -> Models:
         referentiel_sha256 = UnicodeAttribute()
         charge_le = UnicodeAttribute()
         resume = JSONAttribute(default=dict)
+        # One import writes the school's bilans at a time (a lease): two imports of the same
+        # division end in the state of one of their serial orders.
+        import_en_cours = UnicodeAttribute(null=True)
+        import_verrou_le = NumberAttribute(null=True)
 
     connection = Connection(region=settings.region, host=settings.endpoint_url, max_retry_attempts=5)
     return Models(Import, Resultat, Bilan, Etablissement, connection)
@@ -169,3 +174,33 @@ def update_bilan(models: Models, key: tuple[str, str], change, attempts: int = 5
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
     raise RuntimeError(f"modifications concurrentes répétées sur le bilan {key}")
+
+
+SCHOOL_LEASE_SECONDS = 30 * 60
+
+
+class SchoolBusy(Exception):
+    """Another import of the school is being written: this one waits its turn."""
+
+
+def acquire_school(models: Models, uai: str, import_id: str, now: int) -> None:
+    E = models.Etablissement
+    condition = (E.import_en_cours.does_not_exist() | (E.import_en_cours == import_id)
+                 | (E.import_verrou_le < now - SCHOOL_LEASE_SECONDS))
+    try:
+        E(uai).update(actions=[E.import_en_cours.set(import_id), E.import_verrou_le.set(now)],
+                      condition=E.uai.exists() & condition)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise SchoolBusy(uai) from exc
+        raise
+
+
+def release_school(models: Models, uai: str, import_id: str) -> None:
+    E = models.Etablissement
+    try:
+        E(uai).update(actions=[E.import_en_cours.remove(), E.import_verrou_le.remove()],
+                      condition=E.import_en_cours == import_id)
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise

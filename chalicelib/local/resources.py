@@ -10,7 +10,9 @@ from chalicelib.runtime import Runtime
 from chalicelib.store import create_tables
 
 # (visibility timeout s, maxReceiveCount before the DLQ)
-QUEUE_SETTINGS = {"uploads": (120, 3), "bilans": (30, 3), "report": (60, 5)}
+# The uploads queue allows many receives: a file waits there while another import of the same
+# school is written (SchoolBusy, retried with a growing delay).
+QUEUE_SETTINGS = {"uploads": (120, 30), "bilans": (30, 3), "report": (60, 5)}
 
 
 def queue_names(settings: Settings) -> dict[str, str]:
