@@ -161,7 +161,7 @@ def load_json(path: str) -> dict:
         raise CliError(f"{path} n'est pas du JSON valide (ligne {exc.lineno}) : {exc.msg}") from exc
 
 
-def local_client(args, uai: str | None = None) -> ApiClient:
+def local_client(args, uai: str | None = None, role: str = "CE") -> ApiClient:
     session = json.loads(SESSION_FILE.read_text()) if SESSION_FILE.exists() else {}
     api = args.api or session.get("api_url")
     if not api:
@@ -171,7 +171,7 @@ def local_client(args, uai: str | None = None) -> ApiClient:
         uai = uai or getattr(args, "uai", None) or session.get("uai")
         if not uai:
             raise CliError("Indiquez l'établissement (--uai) ou un jeton (--token / LSU_TOKEN).")
-        token = issue_token(Settings.from_env().token_secret, uai, "CE")
+        token = issue_token(Settings.from_env().token_secret, uai, role, sub=getattr(args, "id_sts", None) or "dev")
     return ApiClient(api, token)
 
 
@@ -224,6 +224,70 @@ def cmd_referentiel_mode(args) -> int:
 def cmd_referentiel_show(args) -> int:
     print(json.dumps(local_client(args).call("GET", "/referentiel"), ensure_ascii=False, indent=2))
     return EXIT_OK
+
+
+def bilan_path(args) -> str:
+    """`--periode 2025-1-3` (millésime-indice-nb) or `--cycle 4 [--millesime 2025]` → API path."""
+    if args.periode:
+        try:
+            millesime, indice, nb = args.periode.split("-")
+        except ValueError:
+            raise CliError("--periode attend MILLESIME-INDICE-NB (ex. 2025-1-3).") from None
+        return f"/bilans/{args.id_be}/P-{millesime}-{nb}-{indice}"
+    if args.cycle:
+        if not args.millesime:
+            raise CliError("--cycle demande aussi --millesime (ex. --cycle 4 --millesime 2025).")
+        return f"/bilans/{args.id_be}/C-{args.cycle}-{args.millesime}"
+    raise CliError("Indiquez --periode MILLESIME-INDICE-NB ou --cycle C --millesime AAAA.")
+
+
+def format_bilan(b: dict) -> str:
+    what = (f"période {b['periode']['indice']}/{b['periode']['nb_periodes']} ({b['periode']['millesime']})"
+            if b["type"] == "periodique" else f"fin de cycle {b['cycle']}")
+    e = b.get("eleve") or {}
+    lines = [f"{e.get('prenom')} {e.get('nom')} ({e.get('id_be')}) — classe {e.get('division')} — {what}",
+             f"Mode : {b['mode']} — {'verrouillé' if b['verrouille'] else 'non verrouillé'} — {b['statut']}"
+             + (f" (manque : {', '.join(b['manquants'])})" if b["manquants"] else "")]
+    for name in ("acquis_conseils", "vie_scolaire", "parcours", "epis", "acc_persos"):
+        part = b[name]
+        lines.append(f"  {name} [{part['provenance']}] : {json.dumps(part['valeur'], ensure_ascii=False)}")
+    for code, a in b["acquis"].items():
+        ep = a["elements_programme"]
+        lines.append(f"  {a['discipline']} ({code}) : {a.get('moyenne_eleve') or a.get('positionnement') or '-'} — "
+                     f"éléments de programme [{ep['provenance']}] : {'; '.join(ep['valeur'] or []) or '-'}")
+    return "\n".join(lines)
+
+
+def _show_bilan(b: dict, as_json: bool) -> int:
+    print(json.dumps(b, ensure_ascii=False, indent=2) if as_json else format_bilan(b))
+    return EXIT_OK
+
+
+def cmd_bilan_show(args) -> int:
+    return _show_bilan(local_client(args, role=args.role).call("GET", bilan_path(args)), args.json)
+
+
+def cmd_bilan_edit(args) -> int:
+    client = local_client(args, role=args.role)
+    b = None
+    for assignment in args.set:
+        part, sep, raw = assignment.partition("=")
+        if not sep:
+            raise CliError(f"--set attend PARTIE=VALEUR (reçu « {assignment} »).")
+        try:
+            value = json.loads(raw)          # JSON for structured parts (vie_scolaire, parcours…)
+        except json.JSONDecodeError:
+            value = raw                      # plain text (appréciation générale)
+        if part == "elements_programme" and isinstance(value, str):
+            value = [value]
+        body = {"valeur": value, **({"discipline": args.discipline} if args.discipline else {})}
+        b = client.call("PUT", f"{bilan_path(args)}/parties/{part}", json=body)
+    return _show_bilan(b, args.json) if b else EXIT_OK
+
+
+def cmd_bilan_lock(args) -> int:
+    method = "PUT" if args.action == "lock" else "DELETE"
+    return _show_bilan(local_client(args, role=args.role).call(method, f"{bilan_path(args)}/verrou"), args.json)
 
 
 def cmd_token(args) -> int:
@@ -332,6 +396,26 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--json", action="store_true")
     _api_options(imp)
     imp.set_defaults(func=cmd_import)
+
+    bil = sub.add_parser("bilan", help="consulter, compléter, verrouiller un bilan").add_subparsers(
+        dest="action", required=True)
+    for action, helptext, func in (("show", "afficher un bilan et la provenance de ses parties", cmd_bilan_show),
+                                   ("edit", "saisir une partie (--set PARTIE=VALEUR)", cmd_bilan_edit),
+                                   ("lock", "verrouiller un bilan complet", cmd_bilan_lock),
+                                   ("unlock", "déverrouiller (chef d'établissement, Sconet Notes)", cmd_bilan_lock)):
+        b = bil.add_parser(action, help=helptext)
+        b.add_argument("--id-be", required=True)
+        b.add_argument("--periode", help="MILLESIME-INDICE-NB, ex. 2025-1-3")
+        b.add_argument("--cycle", help="3 ou 4 (avec --millesime)")
+        b.add_argument("--millesime")
+        b.add_argument("--role", default="CE", help="rôle du jeton de développement (CE, PP, CPE, ENSEIGNANT…)")
+        b.add_argument("--id-sts", help="identifiant STS de l'utilisateur (PP, enseignant)")
+        b.add_argument("--json", action="store_true")
+        if action == "edit":
+            b.add_argument("--set", action="append", required=True, metavar="PARTIE=VALEUR")
+            b.add_argument("--discipline", help="code matière, pour les éléments de programme")
+        _api_options(b)
+        b.set_defaults(func=func)
 
     syn = sub.add_parser("synthese", help="afficher la synthèse d'un import")
     syn.add_argument("import_id")

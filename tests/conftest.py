@@ -71,8 +71,8 @@ class Api:
 
 @pytest.fixture(scope="session")
 def api_for(stack):
-    def make(uai: str, role: str = "CE") -> Api:
-        return Api(stack.api_url, issue_token(stack.settings.token_secret, uai, role))
+    def make(uai: str, role: str = "CE", sub: str = "dev") -> Api:
+        return Api(stack.api_url, issue_token(stack.settings.token_secret, uai, role, sub=sub))
     return make
 
 
