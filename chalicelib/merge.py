@@ -70,8 +70,9 @@ def merge_import(current: BilanState | None, bilan: dict, mode: str, import_id: 
     fingerprint = rules.empreinte(bilan)
     state = BilanState(importe=rules.bilan_content(bilan), empreinte=fingerprint, import_id=import_id,
                        importe_le=now, mode=mode, saisies=saisies,
-                       verrouille=(mode == EDITEUR) or bool(current and current.verrouille),
-                       verrouille_par="import éditeur" if mode == EDITEUR else (current.verrouille_par if current else None))
+                       # Éditeur: locked for good. Sconet Notes: to complete, so unlocked (a locked
+                       # Sconet bilan was refused above; an Éditeur one becomes completable).
+                       verrouille=(mode == EDITEUR), verrouille_par="import éditeur" if mode == EDITEUR else None)
     if current is None or current.importe is None:
         return MergeResult(rules.IMPORTE, [], state)
     same = (current.empreinte == fingerprint and current.saisies == saisies and current.mode == mode
@@ -210,6 +211,8 @@ def apply_edit(state: BilanState, editor: Editor, part: str, value, now: str, co
         if _present(imp.get(part)):
             raise EditRefused("PART_IMPORTEE", f"Partie « {part} ».")
         key = part
+    if value is not None and not _present(value.strip() if isinstance(value, str) else value):
+        raise EditRefused("BAD_REQUEST", "Valeur vide : pour effacer une saisie, envoyer null.")
     saisies = dict(state.saisies)
     if value is None:
         saisies.pop(key, None)
@@ -219,10 +222,10 @@ def apply_edit(state: BilanState, editor: Editor, part: str, value, now: str, co
 
 
 def lock(state: BilanState, editor: Editor) -> BilanState:
-    if state.verrouille:
-        return state
     if editor.role not in ("CE", "DELEGUE_CE"):
         raise EditRefused("FORBIDDEN", "Seul le chef d'établissement (ou son délégué) verrouille un bilan.")
+    if state.verrouille:
+        return state
     statut, manquants = completeness(view(state))
     if statut != COMPLET:
         raise EditRefused("BILAN_A_COMPLETER", f"Il manque : {', '.join(manquants)}.")

@@ -373,14 +373,24 @@ def test_lsu_entries_are_kept_on_sconet_reimport(complet):
 
 
 def test_imported_part_shadows_an_entry_without_deleting_it(complet):
-    """A re-import that now carries éléments de programme shows them; the entry stays stored."""
+    """A re-import that now carries éléments de programme or parcours shows them (imported data
+    wins); the entries stay stored."""
     s = imported(sconet(complet), SCONET_NOTES)
     s = apply_edit(s, ENS, "elements_programme", ["EP maths"], T2, code=MATHS)
-    r = merge_import(s, sconet(complet, ep_of=(MATHS,)), SCONET_NOTES, "imp2", T3)
+    s = apply_edit(s, CE, "parcours", PARCOURS_MANUEL, T2)
+    parcours = [{"code": "PAR_AVN", "texte": "Stage d'observation réussi."}]
+    r = merge_import(s, sconet(complet, ep_of=(MATHS,)) | {"parcours": parcours}, SCONET_NOTES, "imp2", T3)
     assert r.statut == rules.MIS_A_JOUR
-    assert f"elements_programme/{MATHS}" in r.state.saisies
+    assert r.state.saisies == s.saisies
     maths = next(a for a in complet["acquis"] if discipline_code(a) == MATHS)
-    assert view(r.state)["acquis"][MATHS]["elements_programme"] == imp_entry(maths["elements_programme"], "imp2", T3)
+    v = view(r.state)
+    assert v["acquis"][MATHS]["elements_programme"] == imp_entry(maths["elements_programme"], "imp2", T3)
+    assert v["parcours"] == imp_entry(parcours, "imp2", T3)
+    # Once the import no longer carries them, the entries show again.
+    r2 = merge_import(r.state, sconet(complet), SCONET_NOTES, "imp3", T4)
+    v2 = view(r2.state)
+    assert v2["parcours"] == saisie_entry(PARCOURS_MANUEL, CE, T2)
+    assert v2["acquis"][MATHS]["elements_programme"] == saisie_entry(["EP maths"], ENS, T2)
 
 
 # --- rule 6: socle -----------------------------------------------------------------------------------
@@ -422,6 +432,17 @@ def test_statuses_sequence(complet, mode):
     assert (r4.statut, r4.state) == (rules.INCHANGE, None)
     # Back to the first content: a change again.
     assert merge_import(r3.state, b, mode, "imp5", T4).statut == rules.MIS_A_JOUR
+
+
+def test_a_mode_change_with_the_same_content_is_never_inchange(complet):
+    """Same content, other mode: the stored mode must follow (or the import be refused)."""
+    s = imported(complet, SCONET_NOTES)
+    r = merge_import(s, moved(complet), EDITEUR, "imp2", T2)
+    assert r.statut == rules.MIS_A_JOUR and r.state.mode == EDITEUR and r.state.verrouille
+    r2 = merge_import(r.state, moved(complet), SCONET_NOTES, "imp3", T3)
+    assert r2.statut in (rules.MIS_A_JOUR, rules.REJETE)
+    if r2.statut == rules.MIS_A_JOUR:
+        assert r2.state.mode == SCONET_NOTES
 
 
 def test_first_import_over_a_state_without_import_is_importe(complet):
@@ -670,8 +691,6 @@ def test_none_clears_an_entry(complet):
 
 # --- bugs ------------------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="BUG merge_import carries the Éditeur lock into a Sconet Notes import: "
-                                       "the partial bilan is stored locked (« import éditeur ») yet A_COMPLETER")
 def test_sconet_import_over_editeur_bilan_is_not_locked_incomplete(complet):
     """The class moved from Éditeur to Sconet Notes (what BILAN_INCOMPLET advises). Either the
     Sconet import is refused, or it yields a Sconet bilan that can be completed: never a bilan
@@ -687,8 +706,6 @@ def test_sconet_import_over_editeur_bilan_is_not_locked_incomplete(complet):
     apply_edit(r.state, CPE, "vie_scolaire", VS_MANUELLE, T3)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG apply_edit stores an empty appréciation générale as a SAISIE: "
-                                       "completeness counts it and lock succeeds with an empty AG")
 def test_empty_manual_ag_does_not_complete_the_bilan(complet):
     s = imported(sconet(complet, vs=complet["vie_scolaire"], ep_of=tuple(discipline_code(a) for a in complet["acquis"])),
                  SCONET_NOTES)
@@ -702,8 +719,6 @@ def test_empty_manual_ag_does_not_complete_the_bilan(complet):
     refused("BILAN_A_COMPLETER", lock, s, CE)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (minor) lock returns an already-locked bilan before checking the "
-                                       "role: a PP/CPE/teacher « locks » it without FORBIDDEN")
 @pytest.mark.parametrize("editor", [PP, CPE, ENS], ids=lambda e: e.role)
 def test_lock_by_non_ce_is_forbidden_even_when_already_locked(locked_sconet, editor):
     refused("FORBIDDEN", lock, locked_sconet, editor)
