@@ -114,11 +114,14 @@ def _evaluate(rt, item: Item) -> tuple[list[dict], str | None]:
 def commit_bilans(models: Models, items: list[Item], evaluate) -> None:
     """Write one batch of bilans of one import atomically, skipping those already processed."""
     uai, import_id = items[0].uai, items[0].import_id
-    pending = list(items)
+    # The same bilan twice in one batch (a message sent again) is one write: DynamoDB refuses two
+    # operations on one item in a transaction.
+    pending = list({i.key: i for i in reversed(items)}.values())[::-1]
     for attempt in range(MAX_ATTEMPTS):
         if not pending:
             return
-        existing = {(b.eleve_key, b.cle): b for b in models.Bilan.batch_get([i.key for i in pending])}
+        existing = {(b.eleve_key, b.cle): b
+                    for b in models.Bilan.batch_get([i.key for i in pending], consistent_read=True)}
         ops, counts = _plan(models, pending, existing, evaluate)
         try:
             with TransactWrite(connection=models.connection) as tw:

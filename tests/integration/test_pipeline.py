@@ -65,7 +65,8 @@ def test_redelivered_worker_batches_count_once_and_report_once(rt):
     rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
     bodies = splitter.bilan_messages(rt, rec, bilans, _referentiel(rt, spec))
     first, rest = bodies[:10], bodies[10:]
-    for batch in (first, first, rest, rest, first):          # every batch delivered again
+    # Every batch delivered again, and a batch holding the same message twice (sent again).
+    for batch in (first, first, rest, rest + rest[:2], first):
         assert worker.process_bilans_event(_event(batch, receive_count=2), rt) == {"batchItemFailures": []}
     done = _wait_status(rt, spec.uai, rec.import_id, "TERMINE")
     assert done.traites == done.total == len(bilans) == done.nouveaux
