@@ -102,8 +102,8 @@ def handle_object(rt, obj: S3Object, redelivered: bool = False) -> str:
         return "ignore"
     if record.statut == EN_COURS and redelivered and (record.traites or 0) < (record.total or 0):
         check, bilans = _check_and_split(rt, record)
-        if check.ok:
-            send_bilans(rt, record, bilans, check.referentiel)
+        if check.ok:   # the same référentiel version as the messages sent the first time
+            send_bilans(rt, record, bilans, record.referentiel_cle or check.referentiel)
             return "renvoye"
     if record.statut != EN_ATTENTE_FICHIER:
         return "doublon"
@@ -117,7 +117,7 @@ def handle_object(rt, obj: S3Object, redelivered: bool = False) -> str:
         record.update(
             actions=[models.Import.statut.set(EN_COURS), models.Import.total.set(len(bilans)),
                      models.Import.entete.set(check.entete), models.Import.taille.set(check.size),
-                     models.Import.sha256.set(check.sha256)],
+                     models.Import.sha256.set(check.sha256), models.Import.referentiel_cle.set(check.referentiel)],
             condition=models.Import.statut == EN_ATTENTE_FICHIER,
         )
     except UpdateError as exc:

@@ -58,6 +58,7 @@ def make_models(settings: Settings) -> Models:
         entete = JSONAttribute(null=True)
         erreurs_fichier = JSONAttribute(null=True)
         total = NumberAttribute(null=True)
+        referentiel_cle = UnicodeAttribute(null=True)   # the référentiel version the bilans are checked against
         traites = NumberAttribute(default=0)
         nouveaux = NumberAttribute(default=0)
         mis_a_jour = NumberAttribute(default=0)
