@@ -26,7 +26,10 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 TRANSACTION_BILANS = 45          # 2 items per bilan + 1 counter update ≤ 100 items
-REPORT_REQUEST_STALE_SECONDS = 120
+# A report request older than this may be renewed: its sender may have died between the request
+# and the SendMessage. Keep it below the bilans queue's visibility timeout (30 s locally), so that
+# the redelivered message of a dead worker renews it; a duplicate report is harmless (idempotent).
+REPORT_REQUEST_STALE_SECONDS = 20
 
 
 class MalformedMessage(ValueError):

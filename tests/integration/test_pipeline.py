@@ -176,3 +176,32 @@ def test_s3_notification_reaches_the_uploads_queue(rt):
     for name in (rt.settings.uploads_queue, rt.settings.bilans_queue, rt.settings.report_queue):
         attrs = rt.sqs.get_queue_attributes(QueueUrl=rt.queue_url(name), AttributeNames=["RedrivePolicy"])
         assert json.loads(attrs["Attributes"]["RedrivePolicy"])["deadLetterTargetArn"].endswith(f"{name}-dlq")
+
+
+class _Killed(BaseException):
+    """The process dies (not an exception the code could handle)."""
+
+
+def test_report_requested_by_a_worker_that_died_is_renewed_on_redelivery(rt):
+    spec = SchoolSpec(uai="0760006F", divisions_par_niveau=1, eleves_par_division=1)
+    bilans = _bilans(rt, spec)
+    rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
+    bodies = splitter.bilan_messages(rt, rec, bilans, _referentiel(rt, spec))
+    items = [worker.parse_message(r, None) for r in _event(bodies)["Records"]]
+    worker.commit_bilans(rt.models, items, lambda item: worker._evaluate(rt, item))
+
+    def die(body):
+        raise _Killed()
+
+    try:
+        worker.request_report(rt.models, die, spec.uai, rec.import_id)
+    except _Killed:
+        pass
+    dead = rt.models.Import.get(spec.uai, rec.import_id, consistent_read=True)
+    assert dead.rapport_demande_le and dead.statut == EN_COURS, "requested, never sent"
+    # The batch comes back after its visibility timeout (30 s): the request is then stale.
+    rt.models.Import(spec.uai, rec.import_id).update(
+        actions=[rt.models.Import.rapport_demande_le.set(dead.rapport_demande_le - worker.REPORT_REQUEST_STALE_SECONDS - 10)])
+    assert worker.process_bilans_event(_event(bodies, receive_count=2), rt) == {"batchItemFailures": []}
+    done = _wait_status(rt, spec.uai, rec.import_id, "TERMINE")
+    assert done.traites == done.total == len(bilans)
