@@ -6,6 +6,7 @@ from chalicelib.config import DEFAULT_NAMES
 from chalicelib.runtime import get_runtime
 
 app = Chalice(app_name="lsu-import")
+app.api.binary_types.append("application/pdf")
 
 
 @app.route("/", methods=["GET"])
@@ -46,6 +47,21 @@ def get_referentiel():
 @app.route("/referentiel/divisions/{code}/mode", methods=["PUT"])
 def set_division_mode(code):
     return api.set_division_mode(app.current_request, get_runtime(), code)
+
+
+@app.route("/bilans", methods=["GET"])
+def search_bilans():
+    return api.search_bilans(app.current_request, get_runtime())
+
+
+@app.route("/bilans/{id_be}/{bilan}/pdf", methods=["GET"])
+def bilan_pdf(id_be, bilan):
+    return api.bilan_pdf(app.current_request, get_runtime(), id_be, bilan)
+
+
+@app.route("/divisions/{code}/pdf", methods=["GET"])
+def division_pdf(code):
+    return api.division_pdf(app.current_request, get_runtime(), code)
 
 
 @app.route("/bilans/{id_be}/{bilan}", methods=["GET"])

@@ -10,11 +10,11 @@ from functools import wraps
 from chalice import BadRequestError, Response
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from chalicelib import catalogue, merge, report
+from chalicelib import catalogue, merge, pdf, report
 from chalicelib.auth import AuthError, Identity, authorize, identify
 from chalicelib.config import UPLOAD_PREFIX
 from chalicelib.merge import BilanState, EditRefused, Editor
-from chalicelib.store import EN_ATTENTE_FICHIER, bilan_state, eleve_key, update_bilan
+from chalicelib.store import EN_ATTENTE_FICHIER, bilan_state, division_key, eleve_key, update_bilan
 
 STATUS_OF = {"AUTH_REQUIRED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "REFERENTIEL_ABSENT": 409}
 
@@ -62,9 +62,10 @@ def _body(request) -> dict:
     return body
 
 
-def new_import_id(now: datetime | None = None) -> str:
+def new_import_id(uai: str, now: datetime | None = None) -> str:
+    """`<UAI>-<UTC time>-<random>`: sortable by time within a school, and it says whose it is."""
     now = now or datetime.now(timezone.utc)
-    return f"{now:%Y%m%dT%H%M%S}Z-{secrets.token_hex(4)}"
+    return f"{uai}-{now:%Y%m%dT%H%M%S}Z-{secrets.token_hex(4)}"
 
 
 def upload_key(uai: str, import_id: str) -> str:
@@ -100,7 +101,7 @@ def create_import(request, rt, who: Identity) -> Response:
     if _current(rt, who.uai) is None:
         raise ApiError("REFERENTIEL_ABSENT")
     now = datetime.now(timezone.utc)
-    import_id = new_import_id(now)
+    import_id = new_import_id(who.uai, now)
     key = upload_key(who.uai, import_id)
     rt.models.Import(who.uai, import_id, statut=EN_ATTENTE_FICHIER, pre_controle=pre_controle,
                      nom_fichier=nom.strip(), taille_declaree=taille, cle_s3=key,
@@ -112,6 +113,8 @@ def create_import(request, rt, who: Identity) -> Response:
 
 
 def _get_import(rt, uai: str, import_id: str):
+    if import_id.split("-", 1)[0] != uai:
+        raise ApiError("FORBIDDEN", "Cet import n'appartient pas à votre établissement.")
     try:
         return rt.models.Import.get(uai, import_id, consistent_read=True)
     except DoesNotExist as exc:
@@ -269,7 +272,9 @@ def get_bilan(request, rt, who: Identity, id_be: str, bilan: str) -> Response:
         row = rt.models.Bilan.get(*bilan_key_from_path(who.uai, id_be, bilan), consistent_read=True)
     except DoesNotExist as exc:
         raise ApiError("NOT_FOUND", "Bilan introuvable pour votre établissement.") from exc
-    return json_response(merge.view(bilan_state(row)))
+    v = merge.view(bilan_state(row))
+    _check_division(rt, who, (v.get("eleve") or {}).get("division"))
+    return json_response(v)
 
 
 @endpoint("bilan:edit")
@@ -292,3 +297,106 @@ def lock_bilan(request, rt, who: Identity, id_be: str, bilan: str) -> Response:
 @endpoint("bilan:unlock")
 def unlock_bilan(request, rt, who: Identity, id_be: str, bilan: str) -> Response:
     return _change_bilan(rt, who, id_be, bilan, merge.unlock)
+
+
+# --- search and PDF ---------------------------------------------------------------------------------
+
+def visible_divisions(rt, who: Identity) -> set[str] | None:
+    """The divisions whose bilans the caller may see: all (None) for CE, delegates and CPE; a PP
+    their divisions; a teacher the divisions of their services."""
+    if who.role in ("CE", "DELEGUE_CE", "CPE"):
+        return None
+    etab = _current(rt, who.uai)
+    if etab is None:
+        return set()
+    ref = rt.referentiel(etab.referentiel_cle)
+    if who.role == "PP":
+        return {code for code, d in ref.divisions_by_code.items() if who.sub in (d.get("profs_principaux") or [])}
+    return {div for (e, _m, div) in ref.services if e == who.sub}
+
+
+def _check_division(rt, who: Identity, division: str | None) -> None:
+    allowed = visible_divisions(rt, who)
+    if allowed is not None and division not in allowed:
+        raise ApiError("FORBIDDEN", "Ce bilan n'est pas celui d'une de vos classes.")
+
+
+def path_of(cle: str) -> str:
+    return cle.replace("#", "-")
+
+
+def summary(view: dict) -> dict:
+    e = view.get("eleve") or {}
+    return {"id_be": e.get("id_be"), "nom": e.get("nom"), "prenom": e.get("prenom"), "division": e.get("division"),
+            "bilan": path_of(view["cle"]), "type": view["type"], "periode": view.get("periode"),
+            "cycle": view.get("cycle"), "mode": view.get("mode"), "statut": view["statut"],
+            "verrouille": view["verrouille"],
+            "provenances": sorted({p["provenance"] for k in ("acquis_conseils", "vie_scolaire", "parcours")
+                                   for p in [view[k]]} - {"ABSENT"})}
+
+
+def search_views(rt, who: Identity, params: dict) -> list[dict]:
+    """Bilans by division (and bilan), or by élève; filtered by statut (COMPLET, A_COMPLETER,
+    VERROUILLE) and provenance (IMPORT, SAISIE)."""
+    Bilan = rt.models.Bilan
+    division, eleve, bilan = params.get("division"), params.get("eleve"), params.get("bilan")
+    cle = bilan.replace("-", "#") if bilan else None
+    if division:
+        _check_division(rt, who, division)
+        condition = (Bilan.cle == cle) if cle else None
+        rows = Bilan.par_division.query(division_key(who.uai, division), range_key_condition=condition)
+    elif eleve:
+        rows = Bilan.query(eleve_key(who.uai, eleve), range_key_condition=(Bilan.cle == cle) if cle else None,
+                           consistent_read=True)
+    else:
+        raise ApiError("BAD_REQUEST", "Indiquez une classe (division) ou un élève (eleve).")
+    allowed = visible_divisions(rt, who)
+    views = [merge.view(bilan_state(r)) for r in rows]
+    views = [v for v in views if allowed is None or (v.get("eleve") or {}).get("division") in allowed]
+    statut, provenance = params.get("statut"), params.get("provenance")
+    if statut == "VERROUILLE":
+        views = [v for v in views if v["verrouille"]]
+    elif statut:
+        views = [v for v in views if v["statut"] == statut and not v["verrouille"]]
+    if provenance:
+        views = [v for v in views if provenance in summary(v)["provenances"]]
+    return sorted(views, key=lambda v: (v["eleve"]["division"], report.french_key(v["eleve"].get("nom")),
+                                        report.french_key(v["eleve"].get("prenom")), v["cle"]))
+
+
+@endpoint("bilan:read")
+def search_bilans(request, rt, who: Identity) -> Response:
+    return json_response({"bilans": [summary(v) for v in search_views(rt, who, request.query_params or {})]})
+
+
+def pdf_response(data: bytes, name: str) -> Response:
+    return Response(body=data, status_code=200, headers={
+        "Content-Type": "application/pdf", "Content-Disposition": f'inline; filename="{name}"'})
+
+
+def _etab_name(rt, uai: str) -> str:
+    etab = _current(rt, uai)
+    return (etab.nom if etab else None) or uai
+
+
+@endpoint("bilan:read")
+def bilan_pdf(request, rt, who: Identity, id_be: str, bilan: str) -> Response:
+    try:
+        row = rt.models.Bilan.get(*bilan_key_from_path(who.uai, id_be, bilan), consistent_read=True)
+    except DoesNotExist as exc:
+        raise ApiError("NOT_FOUND", "Bilan introuvable pour votre établissement.") from exc
+    v = merge.view(bilan_state(row))
+    _check_division(rt, who, (v.get("eleve") or {}).get("division"))
+    e = v.get("eleve") or {}
+    return pdf_response(pdf.render([v], _etab_name(rt, who.uai)),
+                        pdf.file_name("bilan", e.get("nom") or "", e.get("prenom") or "", bilan))
+
+
+@endpoint("bilan:read")
+def division_pdf(request, rt, who: Identity, code: str) -> Response:
+    params = dict(request.query_params or {})
+    views = search_views(rt, who, {**params, "division": code})
+    if not views:
+        raise ApiError("NOT_FOUND", "Aucun bilan pour cette classe.")
+    return pdf_response(pdf.render(views, _etab_name(rt, who.uai)),
+                        pdf.file_name("bilans", code, params.get("bilan") or ""))

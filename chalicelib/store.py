@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pynamodb.attributes import (BooleanAttribute, JSONAttribute, NumberAttribute,
                                  UnicodeAttribute, VersionAttribute)
 from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
@@ -82,9 +83,19 @@ def make_models(settings: Settings) -> Models:
         ligne = NumberAttribute(null=True)
         messages = JSONAttribute(default=list)
 
+    class ParDivision(GlobalSecondaryIndex):
+        """Bilans of a division (recherche de bilans, PDF of a division)."""
+        class Meta:
+            index_name = "par-division"
+            projection = AllProjection()
+        division_key = UnicodeAttribute(hash_key=True)   # <uai>#<division>
+        cle = UnicodeAttribute(range_key=True)
+
     class Bilan(Model):
         """A bilan as LSU keeps it: UAI × élève × période (or cycle × millésime)."""
         Meta = _meta(settings, settings.bilans_table)
+        par_division = ParDivision()
+        division_key = UnicodeAttribute(null=True)
         eleve_key = UnicodeAttribute(hash_key=True)       # <uai>#<id_be>
         cle = UnicodeAttribute(range_key=True)            # P#millesime#nb#indice | C#cycle#millesime
         type = UnicodeAttribute()
@@ -133,6 +144,10 @@ def eleve_key(uai: str, id_be: str) -> str:
     return f"{uai}#{id_be}"
 
 
+def division_key(uai: str, division: str | None) -> str | None:
+    return f"{uai}#{division}" if division else None
+
+
 def bilan_state(row) -> BilanState | None:
     """The pure state of a stored bilan (None: LSU has no such bilan)."""
     if row is None:
@@ -145,8 +160,10 @@ def bilan_state(row) -> BilanState | None:
 def bilan_row(models: Models, key: tuple[str, str], state: BilanState, current=None):
     """The row that stores `state`, conditioned on the version of `current` (if any)."""
     imp = state.importe or {}
+    division = (imp.get("eleve") or {}).get("division")
     row = models.Bilan(key[0], key[1], type=imp.get("type") or (current.type if current else "periodique"),
-                       division=(imp.get("eleve") or {}).get("division"), contenu=state.importe,
+                       division=division, division_key=division_key(key[0].split("#", 1)[0], division),
+                       contenu=state.importe,
                        empreinte=state.empreinte, import_id=state.import_id, importe_le=state.importe_le,
                        mode=state.mode, saisies=state.saisies, verrouille=state.verrouille,
                        verrouille_par=state.verrouille_par)

@@ -145,8 +145,17 @@ def test_api_refuses_without_identity_or_role(stack, api_for):
     assert r.status_code == 403 and r.json()["erreur"]["code"] == "FORBIDDEN"
     r = api_for("0750003C").call("POST", "/imports", json={"nom_fichier": "a.xml", "taille": 10**10})
     assert r.status_code == 413 and r.json()["erreur"]["code"] == "FILE_TOO_LARGE"
-    r = api_for("0750003C").call("GET", "/imports/inconnu")
+    r = api_for("0750003C").call("GET", "/imports/0750003C-inconnu")
     assert r.status_code == 404 and r.json()["erreur"]["code"] == "NOT_FOUND"
+
+
+def test_another_schools_import_is_forbidden(api_for, small_school):
+    s = small_school.import_bytes(_valid())
+    other = api_for("0750099Z")
+    for path in (f"/imports/{s['import_id']}", f"/imports/{s['import_id']}/synthese"):
+        r = other.call("GET", path)
+        assert r.status_code == 403 and r.json()["erreur"]["code"] == "FORBIDDEN"
+    assert s["import_id"] not in {i["import_id"] for i in other.call("GET", "/imports").json()["imports"]}
 
 
 def test_web_page_is_served_in_french(stack):

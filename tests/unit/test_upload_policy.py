@@ -36,6 +36,6 @@ def test_policy_bounds_key_size_type_and_expiry(s3):
 
 
 def test_upload_key_and_import_id_shape():
-    import_id = new_import_id(datetime(2026, 11, 28, 10, 10, 10, tzinfo=timezone.utc))
-    assert import_id.startswith("20261128T101010Z-") and len(import_id) == 25
+    import_id = new_import_id("0750001A", datetime(2026, 11, 28, 10, 10, 10, tzinfo=timezone.utc))
+    assert import_id.startswith("0750001A-20261128T101010Z-") and len(import_id) == 34
     assert upload_key("0750001A", import_id) == f"imports/0750001A/{import_id}.xml"

@@ -1,0 +1,140 @@
+"""PDF of bilans (ReportLab, whose core fonts print French typography, œ and € included).
+Input: the bilan as `merge.view` shows it. Pure: dicts in, bytes out."""
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+SOCLE_DOMAINES = {
+    "CPD_FRA": "Comprendre, s'exprimer en utilisant la langue française à l'oral et à l'écrit",
+    "CPD_ETR": "Comprendre, s'exprimer en utilisant une langue étrangère et, le cas échéant, une langue régionale",
+    "CPD_SCI": "Comprendre, s'exprimer en utilisant les langages mathématiques, scientifiques et informatiques",
+    "CPD_ART": "Comprendre, s'exprimer en utilisant les langages des arts et du corps",
+    "MET_APP": "Les méthodes et outils pour apprendre",
+    "FRM_CIT": "La formation de la personne et du citoyen",
+    "SYS_NAT": "Les systèmes naturels et les systèmes techniques",
+    "REP_MND": "Les représentations du monde et l'activité humaine",
+}
+SOCLE_NIVEAUX = {"0": "Dispensé", "1": "Maîtrise insuffisante", "2": "Maîtrise fragile",
+                 "3": "Maîtrise satisfaisante", "4": "Très bonne maîtrise"}
+PARCOURS = {"PAR_AVN": "Parcours Avenir", "PAR_ART": "Parcours d'éducation artistique et culturelle",
+            "PAR_CIT": "Parcours citoyen", "PAR_SAN": "Parcours éducatif de santé"}
+ENS_COMPLEMENT = {"AUC": "Aucun", "LCA": "Langues et cultures de l'Antiquité", "LCE": "Langue et culture européenne",
+                  "LCR": "Langue et culture régionale", "CHK": "Chant choral", "PRO": "Découverte professionnelle",
+                  "LSF": "Langue des signes française", "LVE": "Langue vivante étrangère"}
+
+_STYLES = getSampleStyleSheet()
+_P = _STYLES["BodyText"]
+_H = _STYLES["Heading2"]
+_TITLE = _STYLES["Title"]
+
+
+def _p(text) -> Paragraph:
+    return Paragraph(escape(str(text)) if text not in (None, "") else "—", _P)
+
+
+def _value(part: dict | None):
+    return (part or {}).get("valeur")
+
+
+def _table(rows: list[list], widths: list[float]) -> Table:
+    t = Table(rows, colWidths=widths, repeatRows=1)
+    t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                           ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3e3fd")),
+                           ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return t
+
+
+def _names(enseignants: list[dict]) -> str:
+    civ = {"M": "M.", "MME": "Mme"}
+    return ", ".join(" ".join(x for x in (civ.get(e.get("civilite") or "", ""), e.get("nom")) if x)
+                     for e in enseignants or [])
+
+
+def bilan_story(b: dict, etablissement: str = "") -> list:
+    e = b.get("eleve") or {}
+    if b["type"] == "periodique":
+        p = b["periode"]
+        title = f"Bilan périodique — période {p['indice']} sur {p['nb_periodes']} ({p['millesime']}-{int(p['millesime']) + 1})"
+    else:
+        title = f"Bilan de fin de cycle {b['cycle']}"
+    story = [Paragraph(escape(title), _TITLE),
+             _p(f"{e.get('prenom')} {e.get('nom')} — classe {e.get('division')} — {etablissement}".rstrip(" —")),
+             _p(("Verrouillé" if b.get("verrouille") else "Non verrouillé")
+                + (" — à compléter : " + ", ".join(b["manquants"]) if b.get("manquants") else "")),
+             Spacer(1, 4 * mm)]
+    if b["type"] == "periodique":
+        rows = [[_p(h) for h in ("Matière", "Enseignants", "Éléments de programme", "Appréciation",
+                                 "Moyenne / positionnement", "Moyenne de la classe")]]
+        for a in b["acquis"].values():
+            result = a.get("moyenne_eleve") or (f"Positionnement {a['positionnement']}" if a.get("positionnement") else "")
+            rows.append([_p(a["discipline"]), _p(_names(a.get("enseignants"))),
+                         _p("; ".join(_value(a["elements_programme"]) or [])), _p(a.get("appreciation")),
+                         _p(result), _p(a.get("moyenne_structure"))])
+        story += [Paragraph("Suivi des acquis scolaires", _H),
+                  _table(rows, [28 * mm, 25 * mm, 40 * mm, 50 * mm, 18 * mm, 18 * mm])]
+        for label, key, fmt in (("Enseignements pratiques interdisciplinaires", "epis", _group),
+                                ("Accompagnement personnalisé", "acc_persos", _group),
+                                ("Parcours éducatifs", "parcours", _parcours)):
+            items = _value(b.get(key)) or []
+            if items:
+                story += [Paragraph(label, _H)] + [_p(fmt(x)) for x in items]
+        story += [Paragraph("Appréciation générale", _H), _p(_value(b.get("acquis_conseils")))]
+        vs = _value(b.get("vie_scolaire"))
+        story += [Paragraph("Vie scolaire", _H), _p(
+            f"Retards : {vs.get('nb_retards')} — demi-journées d'absence justifiées : {vs.get('nb_abs_justifiees')}, "
+            f"injustifiées : {vs.get('nb_abs_injustifiees')}" + (f" — {vs['commentaire']}" if vs.get("commentaire") else "")
+            if vs else None)]
+    else:
+        rows = [[_p("Domaine du socle commun"), _p("Positionnement")]]
+        for d in _value(b.get("socle")) or []:
+            rows.append([_p(SOCLE_DOMAINES.get(d["code"], d["code"])), _p(SOCLE_NIVEAUX.get(str(d["positionnement"])))])
+        story += [Paragraph("Maîtrise des composantes du socle", _H), _table(rows, [130 * mm, 47 * mm]),
+                  Paragraph("Synthèse des acquis scolaires", _H), _p(_value(b.get("synthese")))]
+        ens = b.get("enseignement_complement")
+        if ens:
+            level = {"1": "objectifs atteints", "2": "objectifs dépassés"}.get(str(ens.get("positionnement")), "")
+            story += [Paragraph("Enseignement de complément", _H),
+                      _p(f"{ENS_COMPLEMENT.get(ens['code'], ens['code'])} {('— ' + level) if level else ''}")]
+    story += [Spacer(1, 8 * mm), _table([[_p("Le professeur principal"), _p("Le chef d'établissement"),
+                                          _p("Les responsables légaux")], ["", "", ""]], [59 * mm] * 3)]
+    return story
+
+
+def _group(g: dict) -> str:
+    definition = g.get("definition") or {}
+    text = g.get("intitule") or definition.get("intitule") or ""
+    return " — ".join(x for x in (text, g.get("commentaire"), g.get("commentaire_eleve")) if x)
+
+
+def _parcours(p: dict) -> str:
+    return f"{PARCOURS.get(p.get('code'), p.get('code'))} : {p.get('texte') or ''}"
+
+
+def render(bilans: list[dict], etablissement: str = "") -> bytes:
+    """One PDF: each bilan on its own pages."""
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=14 * mm, rightMargin=14 * mm, topMargin=14 * mm,
+                            bottomMargin=14 * mm, title="Livret scolaire — bilans", author="LSU")
+    story: list = []
+    for n, b in enumerate(bilans):
+        if n:
+            story.append(PageBreak())
+        story += bilan_story(b, etablissement)
+    doc.build(story or [_p("Aucun bilan.")])
+    return out.getvalue()
+
+
+def file_name(*parts: str) -> str:
+    """A French file name, ASCII-safe for every browser (accents folded, spaces as dashes)."""
+    text = "-".join(p for p in parts if p)
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", folded).strip("-") + ".pdf"
