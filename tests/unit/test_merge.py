@@ -734,7 +734,8 @@ def _allowed_edits(b: dict) -> list[tuple[Editor, str, str | None]]:
     return out
 
 
-_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20)
+# Blank entries are refused (BAD_REQUEST): the properties draw non-blank texts.
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20).filter(str.strip)
 
 
 @hsettings(max_examples=200, deadline=None)
