@@ -14,6 +14,21 @@ def index():
     return web.index_page()
 
 
+@app.route("/dev/etablissements", methods=["GET"])
+def dev_schools():
+    return api.dev_schools(app.current_request, get_runtime())
+
+
+@app.route("/dev/connexion", methods=["POST"])
+def dev_login():
+    return api.dev_login(app.current_request, get_runtime())
+
+
+@app.route("/divisions", methods=["GET"])
+def list_divisions():
+    return api.list_divisions(app.current_request, get_runtime())
+
+
 @app.route("/imports", methods=["POST"])
 def create_import():
     return api.create_import(app.current_request, get_runtime())

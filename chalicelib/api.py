@@ -400,3 +400,56 @@ def division_pdf(request, rt, who: Identity, code: str) -> Response:
         raise ApiError("NOT_FOUND", "Aucun bilan pour cette classe.")
     return pdf_response(pdf.render(views, _etab_name(rt, who.uai)),
                         pdf.file_name("bilans", code, params.get("bilan") or ""))
+
+
+@endpoint("bilan:read")
+def list_divisions(request, rt, who: Identity) -> Response:
+    """The divisions the caller may see, with their niveau and import mode."""
+    etab = _current(rt, who.uai)
+    if etab is None:
+        raise ApiError("REFERENTIEL_ABSENT")
+    ref = rt.referentiel(etab.referentiel_cle)
+    allowed = visible_divisions(rt, who)
+    return json_response({"etablissement": {"uai": who.uai, "nom": etab.nom}, "divisions": [
+        {"code": code, "niveau": d.get("niveau"), "mode_import": d.get("mode_import"), "periodes": d.get("periodes"),
+         "nb_periodes": d.get("nb_periodes")}
+        for code, d in sorted(ref.divisions_by_code.items()) if allowed is None or code in allowed]})
+
+
+# --- development login (stage « local » only; Cognito on AWS) -------------------------------------
+
+def _local_only(rt) -> None:
+    if rt.settings.stage != "local":
+        raise ApiError("NOT_FOUND", "Connexion de développement indisponible sur cette étape.")
+
+
+def dev_schools(request, rt) -> Response:
+    """Schools with a référentiel, and the people a developer may log in as."""
+    try:
+        _local_only(rt)
+    except ApiError as exc:
+        return error_response(exc.code, exc.status, exc.detail)
+    out = []
+    for etab in rt.models.Etablissement.scan():
+        ref = rt.referentiel(etab.referentiel_cle)
+        pps = {pp for d in ref.divisions_by_code.values() for pp in (d.get("profs_principaux") or [])}
+        out.append({"uai": etab.uai, "nom": etab.nom, "enseignants": [
+            {"id_sts": i, "nom": f"{e.get('prenom') or ''} {e.get('nom')}".strip(), "pp": i in pps}
+            for i, e in sorted(ref.enseignants_by_id_sts.items(), key=lambda kv: kv[1].get("nom") or "")]})
+    return json_response({"etablissements": sorted(out, key=lambda e: e["uai"])})
+
+
+def dev_login(request, rt) -> Response:
+    """A signed development token for a school and a role (what Cognito gives on AWS)."""
+    from chalicelib.auth import ROLES, issue_token
+    _local_only(rt)
+    try:
+        body = _body(request)
+        uai, role, sub = body.get("uai"), body.get("role"), str(body.get("id_sts") or "dev")
+        if not isinstance(uai, str) or len(uai) != 8 or role not in ROLES:
+            raise ApiError("BAD_REQUEST", f"Établissement (UAI) et rôle ({', '.join(ROLES)}) sont obligatoires.")
+        if role in ("PP", "ENSEIGNANT") and sub == "dev":
+            raise ApiError("BAD_REQUEST", "Un professeur se connecte avec son identifiant STS.")
+    except ApiError as exc:
+        return error_response(exc.code, exc.status, exc.detail)
+    return json_response({"jeton": issue_token(rt.settings.token_secret, uai, role, sub=sub)})

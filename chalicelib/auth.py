@@ -21,7 +21,7 @@ POLICY = {
     # Which part each role may enter is LSU's rule, checked in merge.may_edit.
     "bilan:read": set(ROLES),
     "bilan:edit": set(ROLES),
-    "bilan:lock": {"CE", "DELEGUE_CE"},
+    "bilan:lock": {"CE", "DELEGUE_CE", "PP"},
     "bilan:unlock": {"CE"},
     "referentiel:read": {"CE", "DELEGUE_CE", "PP", "CPE"},
 }

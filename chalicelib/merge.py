@@ -221,9 +221,16 @@ def apply_edit(state: BilanState, editor: Editor, part: str, value, now: str, co
     return replace(state, saisies=saisies)
 
 
+def may_lock(editor: Editor) -> bool:
+    """The chef d'établissement (and delegates) and the professeur principal of the division
+    lock the bilans they completed."""
+    return editor.role in ("CE", "DELEGUE_CE") or (editor.role == "PP" and editor.pp_of_division)
+
+
 def lock(state: BilanState, editor: Editor) -> BilanState:
-    if editor.role not in ("CE", "DELEGUE_CE"):
-        raise EditRefused("FORBIDDEN", "Seul le chef d'établissement (ou son délégué) verrouille un bilan.")
+    if not may_lock(editor):
+        raise EditRefused("FORBIDDEN", "Seuls le chef d'établissement, son délégué et le professeur principal "
+                                       "de la classe verrouillent un bilan.")
     if state.verrouille:
         return state
     statut, manquants = completeness(view(state))

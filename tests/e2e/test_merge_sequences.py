@@ -137,8 +137,9 @@ def test_entries_made_in_lsu_are_kept_then_completion_lock_and_unlock(api_for):
                                                         "valeur": ["Lire et comprendre"], "provenance": "SAISIE"}
     assert b["statut"] == "COMPLET", b["manquants"]
 
-    assert api_for(spec.uai, "PP", division["profs_principaux"][0]).call("PUT", f"{url}/verrou").status_code == 403
-    locked = ce.call("PUT", f"{url}/verrou")
+    assert api_for(spec.uai, "PP", other_pp).call("PUT", f"{url}/verrou").status_code == 403
+    assert api_for(spec.uai, "CPE").call("PUT", f"{url}/verrou").status_code == 403
+    locked = pp.call("PUT", f"{url}/verrou")          # the division's PP locks what was completed
     assert locked.status_code == 200 and locked.json()["verrouille"] is True
     r = pp.call("PUT", f"{url}/parties/acquis_conseils", json={"valeur": "Trop tard."})
     assert r.status_code == 409 and r.json()["erreur"]["code"] == "BILAN_VERROUILLE"

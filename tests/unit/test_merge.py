@@ -546,8 +546,9 @@ def test_completion_step_by_step_then_lock(a_completer):
     for a in b["acquis"][2:4]:
         assert v["acquis"][discipline_code(a)]["elements_programme"] == EP_ABSENT
 
-    for editor in (PP, PP_AUTRE, CPE, ENS):
+    for editor in (PP_AUTRE, CPE, ENS):
         refused("FORBIDDEN", lock, s, editor)
+    assert lock(s, PP).verrouille and lock(s, PP).verrouille_par == "PP:pp1", "the division's PP may lock"
     locked = lock(s, CE)
     assert locked.verrouille and locked.verrouille_par == "CE:ce1"
     assert locked.saisies == s.saisies and locked.importe == s.importe
@@ -560,11 +561,12 @@ def test_delegue_ce_may_lock(complet):
     assert locked.verrouille and locked.verrouille_par == "DELEGUE_CE:adj1"
 
 
-def test_only_ce_roles_may_lock_even_an_incomplete_bilan(complet):
+def test_only_ce_roles_and_the_divisions_pp_may_lock_even_an_incomplete_bilan(complet):
     s = imported(sconet(complet), SCONET_NOTES)
-    for editor in (PP, CPE, ENS, Editor("INCONNU", "x")):
+    for editor in (PP_AUTRE, CPE, ENS, Editor("INCONNU", "x")):
         refused("FORBIDDEN", lock, s, editor)
     refused("BILAN_A_COMPLETER", lock, s, CE)
+    refused("BILAN_A_COMPLETER", lock, s, PP)
 
 
 def test_imported_ag_and_vie_scolaire_count_for_completion(complet):
@@ -719,7 +721,7 @@ def test_empty_manual_ag_does_not_complete_the_bilan(complet):
     refused("BILAN_A_COMPLETER", lock, s, CE)
 
 
-@pytest.mark.parametrize("editor", [PP, CPE, ENS], ids=lambda e: e.role)
+@pytest.mark.parametrize("editor", [PP_AUTRE, CPE, ENS], ids=lambda e: e.role)
 def test_lock_by_non_ce_is_forbidden_even_when_already_locked(locked_sconet, editor):
     refused("FORBIDDEN", lock, locked_sconet, editor)
 
