@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-unit test-integration run clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install demo test test-unit test-integration test-browser screenshot clean
 
 install: $(STAMP)
 
@@ -17,8 +19,19 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 demo: install
 	$(BIN)/lsu demo
 
-test: install
+# Browser tests drive Debian's Chromium (never `playwright install`).
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core
+
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest
+
+test-browser: install $(CHROMIUM)
+	$(BIN)/python -m pytest tests/browser
+
+screenshot: install $(CHROMIUM)
+	LSU_SCREENSHOT=1 $(BIN)/python -m pytest tests/browser -k whole_school
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit

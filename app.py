@@ -14,6 +14,11 @@ def index():
     return web.index_page()
 
 
+@app.route("/app.js", methods=["GET"])
+def script():
+    return web.static("app.js")
+
+
 @app.route("/dev/etablissements", methods=["GET"])
 def dev_schools():
     return api.dev_schools(app.current_request, get_runtime())

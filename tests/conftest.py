@@ -83,3 +83,5 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.integration)
         elif "/tests/e2e/" in path:
             item.add_marker(pytest.mark.e2e)
+        elif "/tests/browser/" in path:
+            item.add_marker(pytest.mark.browser)

@@ -163,3 +163,5 @@ def test_web_page_is_served_in_french(stack):
     r = requests.get(stack.api_url + "/", timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
     assert '<html lang="fr">' in r.text and "Bilans &gt; Import" in r.text
+    js = requests.get(stack.api_url + "/app.js", timeout=10)
+    assert js.status_code == 200 and js.headers["Content-Type"].startswith("application/javascript")

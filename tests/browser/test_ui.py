@@ -1,0 +1,119 @@
+"""The web front as its users use it, in a real browser against the local stack."""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+from lxml import etree
+from pypdf import PdfReader
+
+from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+from chalicelib.validation import NS
+
+WHOLE = SchoolSpec(uai="0794001A")                   # 24 divisions, 600 élèves
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "ecran-import.png"
+
+
+def test_ce_imports_a_whole_school_reads_filters_downloads_and_opens_a_pdf(login, page, api_for, tmp_path):
+    api_for(WHOLE.uai).put_referentiel(generate_referentiel(WHOLE))
+    xml = tmp_path / "export-lsu.xml"
+    xml.write_bytes(generate_lsu_xml(WHOLE))
+    login(WHOLE.uai, "CE")
+    assert "chef d'établissement" in page.inner_text("#identite")
+
+    page.set_input_files("#fichier", str(xml))
+    page.click("#importer")
+    page.wait_for_function("document.getElementById('barre-depot').value === 100")
+    page.wait_for_function("document.getElementById('barre-traitement').value > 0", timeout=120_000)
+    page.wait_for_selector("#bloc-synthese:not([hidden])", timeout=180_000)
+    assert "TERMINE" in page.inner_text("#etat")
+    assert "Bilans : 900" in page.inner_text("#totaux") and "Rejetés : 0" in page.inner_text("#totaux")
+
+    page.select_option("#filtre-division", "3A")
+    rows = page.locator("#bilans tr")
+    assert rows.count() == 25 * 2 and all(t == "3A" for t in rows.locator("td:first-child").all_inner_texts())
+    page.select_option("#filtre-niveau", "6")
+    assert rows.count() == 0, "3A is not in 6e"
+    page.select_option("#filtre-division", "")
+    assert rows.count() == 6 * 25 * 2
+    if os.environ.get("LSU_SCREENSHOT"):     # docs/ecran-import.png (make screenshot)
+        page.select_option("#filtre-niveau", "")
+        page.select_option("#filtre-division", "3A")
+        page.locator("#bloc-synthese").scroll_into_view_if_needed()
+        page.evaluate("window.scrollBy(0, -330)")
+        page.screenshot(path=str(SCREENSHOT), full_page=False)
+        page.select_option("#filtre-division", "")
+
+    with page.expect_download() as dl:
+        page.click("#csv")
+    csv = Path(dl.value.path()).read_bytes().decode("utf-8")
+    assert csv.startswith("\ufeffdivision;id_be;nom;prenom") and csv.count("\n") == 900 + 1
+
+    page.click("#menu button[data-page=page-historique]")
+    assert "export-lsu.xml" in page.inner_text("#historique")
+
+    page.click("#menu button[data-page=page-recherche]")
+    page.select_option("#r-division", "4B")
+    page.click("#rechercher")
+    page.wait_for_selector("#resultats tr td")
+    first = page.locator("#resultats tr").first
+    student = first.locator("td").nth(1).inner_text()
+    with page.expect_download() as dl:
+        first.locator("button", has_text="PDF").click()
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(Path(dl.value.path()).read_bytes())).pages)
+    assert student.split()[0] in text and "Bilan périodique" in text
+
+
+def _partial(xml: bytes) -> bytes:
+    """A Sconet Notes export: no appréciation générale, no éléments de programme."""
+    root = etree.fromstring(xml)
+    for el in list(root.iter(f"{{{NS}}}acquis-conseils")):
+        el.getparent().remove(el)
+    for el in root.iter(f"{{{NS}}}acquis"):
+        el.attrib.pop("element-programme-refs", None)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_pp_completes_a_sconet_bilan_and_locks_it(login, page, api_for):
+    spec = SchoolSpec(uai="0794002B", divisions_par_niveau=1, eleves_par_division=1)
+    ref = generate_referentiel(spec)
+    for d in ref["divisions"]:
+        d["mode_import"] = "SCONET_NOTES" if d["code"] == "5A" else "EDITEUR"
+    ce = api_for(spec.uai)
+    ce.put_referentiel(ref)
+    s = ce.import_bytes(_partial(generate_lsu_xml(spec, periodes=[1])))
+    assert {b["statut"] for b in s["bilans"] if b["division"] == "5A"} == {"IMPORTE"}
+    pp_id = next(d for d in ref["divisions"] if d["code"] == "5A")["profs_principaux"][0]
+
+    login(spec.uai, "PP", pp_id)
+    assert page.is_hidden("#menu button[data-page=page-import]"), "no import for a PP"
+    page.select_option("#r-division", "5A")
+    page.click("#rechercher")
+    page.locator("#resultats tr").first.locator("button", has_text="Ouvrir").click()
+    page.wait_for_selector("#bilan-titre:has-text('5A')")
+    assert "appréciation générale" in page.inner_text("#bilan-manquants")
+    page.fill("#b-ag", "Trimestre sérieux, des progrès à poursuivre.")
+    for field in page.locator("#b-disciplines input:not([disabled])").all():
+        field.fill("Comprendre un texte ; S'exprimer à l'oral")
+    page.click("#enregistrer")
+    page.wait_for_selector("#bilan-etat:has-text('enregistré')")
+    assert "complet" in page.inner_text("#bilan-etat") and page.inner_text("#bilan-manquants") == ""
+    page.click("#verrouiller")
+    page.wait_for_function("document.getElementById('bilan-etat').textContent.startsWith('Verrouillé')")
+    assert page.is_disabled("#b-ag")
+
+
+def test_a_ce_of_another_school_gets_403_on_the_synthese(login, page, api_for):
+    first = SchoolSpec(uai="0794003C", divisions_par_niveau=1, eleves_par_division=1)
+    other = SchoolSpec(uai="0794004D", divisions_par_niveau=1, eleves_par_division=1)
+    a = api_for(first.uai)
+    a.put_referentiel(generate_referentiel(first))
+    api_for(other.uai).put_referentiel(generate_referentiel(other))
+    s = a.import_bytes(generate_lsu_xml(first))
+    login(other.uai, "CE")
+    page.goto(page.url.split("#")[0] + "#synthese=" + s["import_id"])
+    page.reload()
+    page.wait_for_selector("#etat.erreur")
+    assert "[FORBIDDEN]" in page.inner_text("#etat")
+    assert page.is_hidden("#bloc-synthese")
