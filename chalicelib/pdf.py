@@ -80,7 +80,7 @@ def bilan_story(b: dict, etablissement: str = "") -> list:
                          _p("; ".join(_value(a["elements_programme"]) or [])), _p(a.get("appreciation")),
                          _p(result), _p(a.get("moyenne_structure"))])
         story += [Paragraph("Suivi des acquis scolaires", _H),
-                  _table(rows, [28 * mm, 25 * mm, 40 * mm, 50 * mm, 18 * mm, 18 * mm])]
+                  _table(rows, [34 * mm, 24 * mm, 38 * mm, 50 * mm, 17 * mm, 17 * mm])]
         for label, key, fmt in (("Enseignements pratiques interdisciplinaires", "epis", _group),
                                 ("Accompagnement personnalisé", "acc_persos", _group),
                                 ("Parcours éducatifs", "parcours", _parcours)):

@@ -214,6 +214,11 @@ $("pdf-classe").addEventListener("click", () => {
 
 // --- compléter un bilan -----------------------------------------------------------------------------
 let courant = null;
+// Which parts each role enters (the API enforces it; the form only offers what is allowed).
+const PARTIES = { CE: ["acquis_conseils", "vie_scolaire", "parcours", "elements_programme"],
+                  DELEGUE_CE: ["acquis_conseils", "vie_scolaire", "parcours", "elements_programme"],
+                  PP: ["acquis_conseils", "elements_programme"], CPE: ["vie_scolaire"], ENSEIGNANT: ["elements_programme"] };
+const peut = (partie) => (PARTIES[identite.role] || []).includes(partie);
 const prov = (p) => p.provenance === "IMPORT" ? "importé (non modifiable)" : p.provenance === "SAISIE" ? "saisi par " + p.par + " le " + p.le : "à saisir";
 async function ouvrirBilan(idBe, bilan) {
   courant = { idBe, bilan };
@@ -228,19 +233,21 @@ function montrerBilan(b) {
   $("bilan-etat").textContent = (b.verrouille ? "Verrouillé" : "Non verrouillé") + " — " + (b.statut === "COMPLET" ? "complet" : "à compléter");
   $("bilan-manquants").replaceChildren(...(b.manquants || []).map((m) => el("li", "Manque : " + m)));
   $("b-ag").value = b.acquis_conseils.valeur || ""; $("p-ag").textContent = prov(b.acquis_conseils);
-  $("b-ag").disabled = b.acquis_conseils.provenance === "IMPORT" || b.verrouille;
+  $("b-ag").disabled = b.acquis_conseils.provenance === "IMPORT" || b.verrouille || !peut("acquis_conseils");
   const vs = b.vie_scolaire.valeur || {};
   $("b-retards").value = vs.nb_retards ?? ""; $("b-absj").value = vs.nb_abs_justifiees ?? ""; $("b-absi").value = vs.nb_abs_injustifiees ?? "";
   $("p-vs").textContent = prov(b.vie_scolaire);
-  ["b-retards", "b-absj", "b-absi"].forEach((id) => { $(id).disabled = b.vie_scolaire.provenance === "IMPORT" || b.verrouille; });
+  ["b-retards", "b-absj", "b-absi"].forEach((id) => { $(id).disabled = b.vie_scolaire.provenance === "IMPORT" || b.verrouille || !peut("vie_scolaire"); });
   const cit = (b.parcours.valeur || []).find((p) => p.code === "PAR_CIT");
   $("b-parcours").value = cit ? cit.texte : ""; $("p-parcours").textContent = prov(b.parcours);
-  $("b-parcours").disabled = b.parcours.provenance === "IMPORT" || b.verrouille;
+  $("b-parcours").disabled = b.parcours.provenance === "IMPORT" || b.verrouille || !peut("parcours");
+  $("verrouiller").hidden = b.verrouille || !["CE", "DELEGUE_CE", "PP"].includes(identite.role);
+  $("deverrouiller").hidden = !b.verrouille || identite.role !== "CE" || b.mode === "EDITEUR";
   $("b-disciplines").replaceChildren(...Object.entries(b.acquis || {}).map(([code, a]) => {
     const tr = el("tr"); const input = el("input"); input.type = "text"; input.dataset.code = code;
     input.setAttribute("aria-label", "Éléments de programme en " + a.discipline);
     input.value = (a.elements_programme.valeur || []).join(" ; ");
-    input.disabled = a.elements_programme.provenance === "IMPORT" || b.verrouille;
+    input.disabled = a.elements_programme.provenance === "IMPORT" || b.verrouille || !peut("elements_programme");
     const td = el("td"); td.append(input, el("span", " " + prov(a.elements_programme), "provenance"));
     tr.append(el("td", a.discipline), el("td", a.moyenne_eleve || (a.positionnement ? "Positionnement " + a.positionnement : "—")), td);
     return tr;
