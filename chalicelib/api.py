@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 import secrets
 from datetime import datetime, timezone
@@ -15,6 +16,8 @@ from chalicelib.auth import AuthError, Identity, authorize, identify
 from chalicelib.config import UPLOAD_PREFIX
 from chalicelib.merge import BilanState, EditRefused, Editor
 from chalicelib.store import EN_ATTENTE_FICHIER, bilan_state, division_key, eleve_key, update_bilan
+
+logger = logging.getLogger(__name__)
 
 STATUS_OF = {"AUTH_REQUIRED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "REFERENTIEL_ABSENT": 409}
 
@@ -431,7 +434,11 @@ def dev_schools(request, rt) -> Response:
         return error_response(exc.code, exc.status, exc.detail)
     out = []
     for etab in rt.models.Etablissement.scan():
-        ref = rt.referentiel(etab.referentiel_cle)
+        try:
+            ref = rt.referentiel(etab.referentiel_cle)
+        except rt.s3.exceptions.NoSuchKey:
+            logger.warning("référentiel illisible pour %s : %s", etab.uai, etab.referentiel_cle)
+            continue
         pps = {pp for d in ref.divisions_by_code.values() for pp in (d.get("profs_principaux") or [])}
         out.append({"uai": etab.uai, "nom": etab.nom, "enseignants": [
             {"id_sts": i, "nom": f"{e.get('prenom') or ''} {e.get('nom')}".strip(), "pp": i in pps}
