@@ -136,6 +136,7 @@ def view(state: BilanState) -> dict:
     out = {
         "type": imp.get("type"), "cle": imp.get("cle"), "eleve": imp.get("eleve"), "periode": imp.get("periode"),
         "cycle": imp.get("cycle"), "mode": state.mode, "verrouille": state.verrouille,
+        "modalites_accompagnement": imp.get("modalites_accompagnement") or [],
         "acquis": acquis, "socle": _entry(imp.get("socle"), "IMPORT", **src) if imp.get("socle") else _entry([], "ABSENT"),
         **{name: part(name) for name in ("acquis_conseils", "vie_scolaire", "parcours", "epis", "acc_persos")},
     }

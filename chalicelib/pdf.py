@@ -27,6 +27,11 @@ SOCLE_NIVEAUX = {"0": "Dispensé", "1": "Maîtrise insuffisante", "2": "Maîtris
                  "3": "Maîtrise satisfaisante", "4": "Très bonne maîtrise"}
 PARCOURS = {"PAR_AVN": "Parcours Avenir", "PAR_ART": "Parcours d'éducation artistique et culturelle",
             "PAR_CIT": "Parcours citoyen", "PAR_SAN": "Parcours éducatif de santé"}
+MODALITES = {"PAP": "Plan d'accompagnement personnalisé", "PPS": "Projet personnalisé de scolarisation",
+             "UPE2A": "Unité pédagogique pour élèves allophones arrivants", "SEGPA": "Section d'enseignement général "
+             "et professionnel adapté", "ULIS": "Unité localisée pour l'inclusion scolaire",
+             "PAI": "Projet d'accueil individualisé", "PPRE": "Programme personnalisé de réussite éducative",
+             "CTR": "Contrat de réussite"}
 ENS_COMPLEMENT = {"AUC": "Aucun", "LCA": "Langues et cultures de l'Antiquité", "LCE": "Langue et culture européenne",
                   "LCR": "Langue et culture régionale", "CHK": "Chant choral", "PRO": "Découverte professionnelle",
                   "LSF": "Langue des signes française", "LVE": "Langue vivante étrangère"}
@@ -87,6 +92,11 @@ def bilan_story(b: dict, etablissement: str = "") -> list:
             items = _value(b.get(key)) or []
             if items:
                 story += [Paragraph(label, _H)] + [_p(fmt(x)) for x in items]
+        modalites = b.get("modalites_accompagnement") or []
+        if modalites:
+            story += [Paragraph("Modalités d'accompagnement", _H)] + [
+                _p(" — ".join(x for x in (MODALITES.get(m["code"], m["code"]), m.get("complement_ppre"),
+                                          m.get("complement_contrat_reussite")) if x)) for m in modalites]
         story += [Paragraph("Appréciation générale", _H), _p(_value(b.get("acquis_conseils")))]
         vs = _value(b.get("vie_scolaire"))
         story += [Paragraph("Vie scolaire", _H), _p(

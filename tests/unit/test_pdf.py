@@ -44,3 +44,13 @@ def test_periodic_and_cycle_bilans_and_a_division_in_one_file(schema, small_spec
 def test_file_names_are_french_and_safe():
     assert pdf.file_name("bilan", "Éloïse", "Lefèvre", "P-2025-3-1") == "bilan-Eloise-Lefevre-P-2025-3-1.pdf"
     assert pdf.file_name("bilans", "3 A/B") == "bilans-3-A-B.pdf"
+
+
+def test_modalites_epi_ap_parcours_are_printed(schema, small_spec, small_xml):
+    v = next(x for x in _views(schema, small_spec, small_xml) if x["type"] == "periodique")
+    v["modalites_accompagnement"] = [{"code": "PAP", "complement_ppre": None, "complement_contrat_reussite": None}]
+    v["parcours"] = {"valeur": [{"code": "PAR_CIT", "texte": "Délégué de classe."}], "provenance": "SAISIE"}
+    v["epis"] = {"valeur": [{"intitule": "Découvrir le patrimoine", "commentaire_eleve": "Investi."}], "provenance": "IMPORT"}
+    text = " ".join(_text(pdf.render([v])).split())
+    assert "Plan d'accompagnement personnalisé" in text and "Parcours citoyen : Délégué de classe." in text
+    assert "Découvrir le patrimoine — Investi." in text
