@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test test-unit test-integration test-browser screenshot clean
+.PHONY: install demo test test-unit test-integration test-browser screenshot bench clean
 
 install: $(STAMP)
 
@@ -38,6 +38,10 @@ test-unit: install
 
 test-integration: install
 	$(BIN)/python -m pytest -m "integration or e2e"
+
+# Benchmarks print figures; they are never timed tests.
+bench: install
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -85,7 +85,7 @@ class LocalStack:
         import functools
 
         from chalice.config import Config
-        from chalice.local import ChaliceRequestHandler, create_local_server
+        from chalice.local import ChaliceRequestHandler, LocalChalice, LocalDevServer, create_local_server
 
         import app as app_module
 
@@ -94,7 +94,10 @@ class LocalStack:
                 logger.debug("api: " + fmt, *args)
 
         config = Config(chalice_stage="local", config_from_disk={"app_name": "lsu-import"})
-        self._server = create_local_server(app_module.app, config, self.host, self.api_port)
+        if isinstance(app_module.app, LocalChalice):   # a second stack in this process: already adapted
+            self._server = LocalDevServer(app_module.app, config, self.host, self.api_port)
+        else:
+            self._server = create_local_server(app_module.app, config, self.host, self.api_port)
         self._server.server.RequestHandlerClass = functools.partial(
             QuietHandler, app_object=app_module.app, config=config)
         self._thread = threading.Thread(target=self._server.server.serve_forever, name="api", daemon=True)

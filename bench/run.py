@@ -1,0 +1,132 @@
+"""`make bench`: one table, every figure measured in this run, on this machine.
+
+1. Split stage against the physical limit, on the same whole-school file in the same process:
+   (a) raw lxml parse + XSD validation; (b) our file checks + split into message bodies (CPU
+   only, sending excluded); the ratio b/a.
+2. AWS requests per bilan during a full import (botocore event hooks, bench/count_requests.py).
+3. End to end on the local stack (upload → synthèse): ≈650 and ≈1,600 élèves, and their ratio.
+4. Peak RSS of the splitter (checks + split) on a ≈20 MB file, in a fresh process.
+Files come from the project's generator."""
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import count_requests  # noqa: E402  (installs the botocore hooks before any client exists)
+
+
+def best_of(n: int, fn) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def split_stage(data: bytes, xsd_path: str) -> tuple[float, float]:
+    from lxml import etree
+
+    from chalicelib.split import split_bilans
+    from chalicelib.validation import check_file, load_schema, safe_parser
+    strict = etree.XMLSchema(etree.parse(xsd_path, safe_parser()))
+    schema = load_schema(xsd_path, partial=True)
+
+    def raw():
+        strict.assertValid(etree.fromstring(data, safe_parser()))
+
+    def ours():
+        result = check_file(data, schema, "0750001A")
+        assert result.ok, result.erreurs
+        for b in split_bilans(result.root):
+            json.dumps({"uai": "0750001A", "import_id": "x", "referentiel": "k", "bilan": b}, ensure_ascii=False)
+
+    mb = len(data) / 1e6
+    return mb / best_of(3, raw), mb / best_of(3, ours)
+
+
+def end_to_end(spec, workdir: Path) -> tuple[float, int, dict]:
+    from chalicelib.auth import issue_token
+    from chalicelib.cli import ApiClient
+    from chalicelib.generator import generate_lsu_xml, generate_referentiel
+    from chalicelib.local.stack import LocalStack
+    path = workdir / f"import-{spec.uai}.xml"
+    path.write_bytes(generate_lsu_xml(spec))
+    with LocalStack(api_port=None) as stack:
+        client = ApiClient(stack.api_url, issue_token(stack.settings.token_secret, spec.uai, "CE"))
+        client.put_referentiel(generate_referentiel(spec))
+        count_requests.COUNTS.clear()
+        t = time.perf_counter()
+        synthese = client.import_file(path, progress=False)
+        wall = time.perf_counter() - t
+        counts = dict(count_requests.COUNTS)
+    assert synthese["statut"] == "TERMINE", synthese["erreurs_fichier"]
+    return wall, synthese["totaux"]["bilans"], counts
+
+
+MEMORY_PROBE = """
+import json, resource, sys
+from chalicelib.split import split_bilans
+from chalicelib.validation import check_file, load_schema
+data = open(sys.argv[1], 'rb').read()
+result = check_file(data, load_schema(sys.argv[2], partial=True), '0750001A')
+n = sum(1 for b in split_bilans(result.root) if json.dumps(b))
+print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def main() -> int:
+    from chalicelib.config import Settings
+    from chalicelib.generator import SchoolSpec, generate_lsu_xml
+    xsd = Settings.from_env().xsd_path
+    work = Path(tempfile.mkdtemp(prefix="lsu-bench-"))
+    rows: list[tuple[str, str, str]] = []
+
+    school = SchoolSpec(uai="0750001A", divisions_par_niveau=6, eleves_par_division=27)      # ≈650 élèves
+    data = generate_lsu_xml(school)
+    raw, ours = split_stage(data, xsd)
+    rows += [("split: raw lxml parse + XSD (a)", f"{raw:.1f} MB/s", f"{len(data) / 1e6:.1f} MB file"),
+             ("split: our checks + split, no send (b)", f"{ours:.1f} MB/s", ""),
+             ("split: ratio b/a", f"{ours / raw:.2f}", "target ≥ 0.6")]
+
+    wall_650, bilans_650, counts = end_to_end(school, work)
+    eleves_650 = school.divisions_par_niveau * 4 * school.eleves_par_division
+    for service, target in (("dynamodb", "≤ 1"), ("sqs", "≤ 0.3"), ("s3", "")):
+        pipeline = sum(v for (who, s, _), v in counts.items() if s == service and who == "pipeline")
+        esm = sum(v for (who, s, _), v in counts.items() if s == service and who == "dispatcher")
+        note = f"pipeline {pipeline / bilans_650:.3f} + receives/deletes {esm / bilans_650:.3f}"
+        rows.append((f"requests/bilan {service} (pipeline + event source)", f"{(pipeline + esm) / bilans_650:.3f}",
+                     f"{note}; target {target}" if target else note))
+    rows.append((f"end to end, {eleves_650} élèves ({bilans_650} bilans)", f"{wall_650:.1f} s", "target ≤ 30 s"))
+
+    big = SchoolSpec(uai="0750002B", divisions_par_niveau=16, eleves_par_division=25)      # 1,600 élèves
+    wall_1600, bilans_1600, _ = end_to_end(big, work)
+    eleves_1600 = big.divisions_par_niveau * 4 * big.eleves_par_division
+    rows += [(f"end to end, {eleves_1600} élèves ({bilans_1600} bilans)", f"{wall_1600:.1f} s", ""),
+             ("end to end ratio", f"{wall_1600 / wall_650:.2f}", f"for {bilans_1600 / bilans_650:.2f}× the bilans; target ≤ 2.6")]
+
+    heavy = work / "heavy.xml"
+    heavy.write_bytes(generate_lsu_xml(SchoolSpec(uai="0750001A", divisions_par_niveau=12, eleves_par_division=30),
+                                       periodes=[1, 2, 3]))
+    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(heavy), xsd], capture_output=True, text=True, check=True)
+    n, rss = out.stdout.split()
+    rows.append((f"splitter peak RSS, {heavy.stat().st_size / 1e6:.1f} MB file ({n} bilans)", f"{rss} MB", "target ≤ 256 MB"))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'value':>12}  note")
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>12}  {note}")
+    print(f"machine: {subprocess.run(['uname', '-srm'], capture_output=True, text=True).stdout.strip()}, "
+          f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, Python {sys.version.split()[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    count_requests.install_hooks()
+    sys.exit(main())
