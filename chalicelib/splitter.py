@@ -19,10 +19,9 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import validation
+from chalicelib import stream, validation
 from chalicelib.catalogue import message
 from chalicelib.config import UPLOAD_PREFIX
-from chalicelib.split import InvalidReference, split_bilans
 from chalicelib.store import EN_ATTENTE_FICHIER, EN_COURS, FICHIER_REJETE, Models, SchoolBusy, acquire_school
 from chalicelib.worker import request_report, send_report_message
 
@@ -148,7 +147,8 @@ def _referentiel_key(models: Models, uai: str) -> str | None:
         return None
 
 
-def _check_and_split(rt, record) -> tuple[_Checked, list[dict]]:
+def _check_and_split(rt, record) -> tuple[_Checked, list[str]]:
+    """Size from S3, then one streamed pass: checks, validation and split (bilans as JSON)."""
     settings = rt.settings
     head = rt.s3.head_object(Bucket=settings.bucket, Key=record.cle_s3)
     size = int(head["ContentLength"])
@@ -157,17 +157,14 @@ def _check_and_split(rt, record) -> tuple[_Checked, list[dict]]:
         return _Checked(False, {}, [too_large], size, None), []
     data = rt.s3.get_object(Bucket=settings.bucket, Key=record.cle_s3)["Body"].read()
     sha = hashlib.sha256(data).hexdigest()
-    result = validation.check_file(data, rt.schema, record.uai)
+    result = stream.check_and_split(data, rt.schema, record.uai)
+    del data
     if not result.ok:
         return _Checked(False, result.entete, result.erreurs, size, sha), []
-    try:
-        bilans = list(split_bilans(result.root))
-    except InvalidReference as exc:
-        return _Checked(False, result.entete, [exc.message()], size, sha), []
     referentiel = _referentiel_key(rt.models, record.uai)
     if referentiel is None:
         return _Checked(False, result.entete, [message("REFERENTIEL_ABSENT")], size, sha), []
-    return _Checked(True, result.entete, [], size, sha, referentiel), bilans
+    return _Checked(True, result.entete, [], size, sha, referentiel), result.bilans
 
 
 def _reject(models: Models, record, check: _Checked) -> str:
@@ -186,18 +183,19 @@ def _reject(models: Models, record, check: _Checked) -> str:
     return "rejete"
 
 
-def bilan_messages(rt, record, bilans: list[dict], referentiel: str) -> list[str]:
-    """One self-contained message body per bilan (with the référentiel version it is checked
-    against); one too large for SQS travels by reference to S3."""
+def bilan_messages(rt, record, bilans: list, referentiel: str) -> list[str]:
+    """One self-contained message body per bilan (given as a dict or as its JSON), with the
+    référentiel version it is checked against; one too large for SQS travels by reference to S3."""
+    envelope = json.dumps({"uai": record.uai, "import_id": record.import_id,
+                           "pre_controle": bool(record.pre_controle), "referentiel": referentiel})
     bodies = []
     for n, bilan in enumerate(bilans):
-        envelope = {"uai": record.uai, "import_id": record.import_id, "pre_controle": bool(record.pre_controle),
-                    "referentiel": referentiel}
-        body = json.dumps({**envelope, "bilan": bilan}, ensure_ascii=False)
+        bilan_json = bilan if isinstance(bilan, str) else json.dumps(bilan, ensure_ascii=False)
+        body = f'{envelope[:-1]},"bilan":{bilan_json}}}'
         if len(body.encode("utf-8")) > INLINE_LIMIT:
             key = f"messages/{record.uai}/{record.import_id}/{n}.json"
-            rt.s3.put_object(Bucket=rt.settings.bucket, Key=key, Body=json.dumps(bilan, ensure_ascii=False).encode())
-            body = json.dumps({**envelope, "bilan_s3": key})
+            rt.s3.put_object(Bucket=rt.settings.bucket, Key=key, Body=bilan_json.encode("utf-8"))
+            body = f'{envelope[:-1]},"bilan_s3":{json.dumps(key)}}}'
         bodies.append(body)
     return bodies
 

@@ -16,7 +16,8 @@ MAX_XSD_ERRORS = 20
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _FORBIDDEN_MARKUP = ("<!DOCTYPE", "<!ENTITY")
 _FORBIDDEN_PATTERNS = tuple(
-    m.encode(enc) for m in _FORBIDDEN_MARKUP for enc in ("ascii", "utf-16-le", "utf-16-be")
+    m.encode(enc) for m in _FORBIDDEN_MARKUP
+    for enc in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-7", "cp500")
 )
 
 

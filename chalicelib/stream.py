@@ -1,0 +1,120 @@
+"""The splitter's file pass, streamed: one parse that validates against the schema while it reads
+(`iterparse(schema=…)`) and turns each bilan into its JSON as soon as its element is complete, then
+frees it. Memory stays proportional to one bilan plus the shared definitions (which precede the
+bilans in the schema's order), not to the file.
+
+A refusal is explained by the tree-based checks of `validation.check_file` (lines, elements, up to
+20 XSD errors): streaming validation reports no line numbers for schema errors. Those checks read
+the whole tree, so above EXPLAIN_MAX_BYTES the first error is reported as the stream saw it."""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from chalicelib import validation
+from chalicelib.catalogue import message
+from chalicelib.split import InvalidReference, bilan_cycle, bilan_periodique, build_index, q
+
+EXPLAIN_MAX_BYTES = 16 * 1024 * 1024
+_BILAN_TAGS = (q("bilan-periodique"), q("bilan-cycle"))
+# libxml2's error numbers by name (SCHEMAV_*: schema validity; the others: the parser).
+_ERROR_NAMES = {v: k for k, v in vars(etree.ErrorTypes).items() if isinstance(v, int)}
+
+
+@dataclass
+class StreamedFile:
+    """A checked file: its entête and its bilans as JSON strings, or its errors."""
+    entete: dict = field(default_factory=dict)
+    bilans: list[str] = field(default_factory=list)
+    erreurs: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.erreurs
+
+
+def _iterparse(data: bytes, schema: etree.XMLSchema):
+    # resolve_entities stays lxml's "internal": with `schema`, resolve_entities=False makes
+    # libxml2 2.14 accept a truncated document silently (seen here). No external entity is ever
+    # loaded, DOCTYPE/ENTITY declarations are refused before parsing (in every encoding libxml2
+    # sniffs) and again after, and libxml2 bounds entity amplification.
+    return etree.iterparse(io.BytesIO(data), events=("end",), tag=_BILAN_TAGS, schema=schema,
+                           resolve_entities="internal", no_network=True, load_dtd=False, dtd_validation=False,
+                           huge_tree=False, remove_comments=True, remove_pis=True)
+
+
+def _release(el: etree._Element) -> None:
+    """Free a processed bilan and the ones before it (their parent keeps no reference)."""
+    el.clear(keep_tail=False)
+    parent = el.getparent()
+    while el.getprevious() is not None:
+        del parent[0]
+
+
+def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str) -> StreamedFile:
+    for check in (validation.check_empty, validation.check_doctype, validation.check_looks_like_xml):
+        err = check(data)
+        if err:
+            return StreamedFile(erreurs=[err])
+    out = StreamedFile()
+    context = _iterparse(data, schema)
+    idx = None
+    try:
+        for _event, el in context:
+            if idx is None:
+                root = el.getroottree().getroot()
+                if validation.check_no_dtd(root) or validation.check_namespace(root):
+                    break                       # explained below by the tree-based checks
+                idx = build_index(root.find(q("donnees")))
+            bilan = bilan_periodique(el, idx) if el.tag == _BILAN_TAGS[0] else bilan_cycle(el, idx)
+            out.bilans.append(json.dumps(bilan, ensure_ascii=False, separators=(",", ":")))
+            _release(el)
+        else:
+            root = context.root
+            err = validation.check_no_dtd(root) or validation.check_namespace(root)
+            if err is None:
+                out.entete = validation.read_entete(root)
+                err = validation.check_uai(out.entete, expected_uai)
+                if idx is None and err is None:
+                    build_index(root.find(q("donnees")))   # no bilan: references still checked
+            if err:
+                return StreamedFile(entete=out.entete, erreurs=[err])
+            return out
+    except InvalidReference as exc:
+        return StreamedFile(erreurs=[exc.message()])
+    except (etree.XMLSyntaxError, etree.XMLSchemaError) as exc:
+        first = exc
+    except (ValueError, KeyError, TypeError) as exc:
+        # The schema's verdict on an element may come after its "end" event: read on to get it.
+        first = _validation_error(context)
+        if first is None:
+            raise exc
+    else:
+        first = None
+    return explain(data, schema, expected_uai, first)
+
+
+def _validation_error(context) -> etree.LxmlError | None:
+    try:
+        for _ in context:
+            pass
+    except (etree.XMLSyntaxError, etree.XMLSchemaError) as exc:
+        return exc
+    return None
+
+
+def explain(data: bytes, schema: etree.XMLSchema, expected_uai: str, first: etree.LxmlError | None) -> StreamedFile:
+    """Why a file was refused, with lines where the tree-based checks can give them."""
+    if len(data) <= EXPLAIN_MAX_BYTES or first is None:
+        result = validation.check_file(data, schema, expected_uai)
+        if result.erreurs:
+            return StreamedFile(entete=result.entete, erreurs=result.erreurs)
+    name = _ERROR_NAMES.get(getattr(first, "code", None), "")
+    code = "XSD_INVALID" if name.startswith("SCHEMAV_") else "NOT_WELL_FORMED"
+    line = getattr(first, "lineno", 0) or None
+    detail = str(getattr(first, "msg", first)).replace(f"{{{validation.NS}}}", "")
+    where = f"ligne {line}" if line else "ligne non disponible pour un fichier de cette taille"
+    return StreamedFile(erreurs=[message(code, f"Détail ({where}) : {detail}", ligne=line)])
