@@ -269,15 +269,20 @@ def _change_bilan(rt, who: Identity, id_be: str, bilan: str, change) -> Response
     return json_response(merge.view(bilan_state(row)))
 
 
-@endpoint("bilan:read")
-def get_bilan(request, rt, who: Identity, id_be: str, bilan: str) -> Response:
+def visible_bilan(rt, who: Identity, id_be: str, bilan: str) -> dict:
+    """A bilan of the caller's school, as LSU shows it, if the caller may see its division."""
     try:
         row = rt.models.Bilan.get(*bilan_key_from_path(who.uai, id_be, bilan), consistent_read=True)
     except DoesNotExist as exc:
         raise ApiError("NOT_FOUND", "Bilan introuvable pour votre établissement.") from exc
     v = merge.view(bilan_state(row))
     _check_division(rt, who, (v.get("eleve") or {}).get("division"))
-    return json_response(v)
+    return v
+
+
+@endpoint("bilan:read")
+def get_bilan(request, rt, who: Identity, id_be: str, bilan: str) -> Response:
+    return json_response(visible_bilan(rt, who, id_be, bilan))
 
 
 @endpoint("bilan:edit")
@@ -384,12 +389,7 @@ def _etab_name(rt, uai: str) -> str:
 
 @endpoint("bilan:read")
 def bilan_pdf(request, rt, who: Identity, id_be: str, bilan: str) -> Response:
-    try:
-        row = rt.models.Bilan.get(*bilan_key_from_path(who.uai, id_be, bilan), consistent_read=True)
-    except DoesNotExist as exc:
-        raise ApiError("NOT_FOUND", "Bilan introuvable pour votre établissement.") from exc
-    v = merge.view(bilan_state(row))
-    _check_division(rt, who, (v.get("eleve") or {}).get("division"))
+    v = visible_bilan(rt, who, id_be, bilan)
     e = v.get("eleve") or {}
     return pdf_response(pdf.render([v], _etab_name(rt, who.uai)),
                         pdf.file_name("bilan", e.get("nom") or "", e.get("prenom") or "", bilan))
