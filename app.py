@@ -116,6 +116,11 @@ def on_bilans(event):
     return worker.process_bilans_event(event.to_dict(), get_runtime())
 
 
+@app.on_sqs_message(queue=DEFAULT_NAMES["LSU_BILANS_QUEUE"] + "-dlq", batch_size=10)
+def on_bilans_dead_letters(event):
+    return worker.process_dead_letters_event(event.to_dict(), get_runtime())
+
+
 @app.on_sqs_message(queue=DEFAULT_NAMES["LSU_REPORT_QUEUE"], batch_size=1)
 def on_report(event):
     return report.process_report_event(event.to_dict(), get_runtime())

@@ -209,3 +209,40 @@ def send_report_message(rt, body: dict) -> None:
 def _load_s3_json(rt, key: str) -> dict:
     obj = rt.s3.get_object(Bucket=rt.settings.bucket, Key=key)
     return json.loads(obj["Body"].read())
+
+
+def process_dead_letters_event(event: dict, rt) -> dict:
+    """Bilans that failed every retry (poison messages) land in the DLQ: each is recorded as
+    REJETE with ERREUR_TECHNIQUE and counted, so the import still finishes and the synthèse shows
+    it instead of hanging at 99 %. Idempotent on the same business key as the worker."""
+    def handle(record) -> None:
+        try:
+            item = parse_message({"messageId": record.message_id, "body": record.body}, partial(_load_s3_json, rt))
+        except MalformedMessage:
+            logger.error("message illisible en file d'erreurs, écarté : %s", record.message_id)
+            return
+        record_technical_failure(rt.models, item)
+        request_report(rt.models, partial(send_report_message, rt), item.uai, item.import_id)
+
+    return process_partial_response(event=event, record_handler=handle,
+                                    processor=BatchProcessor(event_type=EventType.SQS))
+
+
+def record_technical_failure(models: Models, item: Item) -> bool:
+    """One result (ERREUR_TECHNIQUE) and its counters, atomically; False if already recorded."""
+    from chalicelib.catalogue import message
+    Resultat, Import = models.Resultat, models.Import
+    bilan = item.bilan
+    result = Resultat(import_key(item.uai, item.import_id), item.bilan_id, type=bilan["type"], statut=rules.REJETE,
+                      eleve=bilan["eleve"], periode=bilan.get("periode"), cycle=bilan.get("cycle"),
+                      ligne=bilan.get("ligne"), messages=[message("ERREUR_TECHNIQUE")])
+    try:
+        with TransactWrite(connection=models.connection) as tw:
+            tw.save(result, condition=Resultat.bilan_id.does_not_exist())
+            tw.update(Import(item.uai, item.import_id), actions=[Import.traites.add(1), Import.rejetes.add(1)],
+                      condition=Import.statut == EN_COURS)
+    except TransactWriteError as exc:
+        if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or []):
+            return False                     # already processed, or the import is over
+        raise
+    return True

@@ -34,6 +34,8 @@ def create_queues(sqs, settings: Settings) -> dict[str, str]:
             "VisibilityTimeout": str(visibility),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive)}),
         })["QueueUrl"]
+        if role == "bilans":
+            urls["bilans-dlq"] = dlq_url     # consumed: poison bilans become ERREUR_TECHNIQUE
     return urls
 
 

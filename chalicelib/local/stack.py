@@ -22,7 +22,8 @@ DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 def app_handlers():
     """The Chalice event handlers, by queue role (imported late: app.py is the entry point)."""
     import app as app_module
-    return {"uploads": app_module.on_upload, "bilans": app_module.on_bilans, "report": app_module.on_report}
+    return {"uploads": app_module.on_upload, "bilans": app_module.on_bilans, "report": app_module.on_report,
+            "bilans-dlq": app_module.on_bilans_dead_letters}
 
 
 class LocalStack:
@@ -70,8 +71,8 @@ class LocalStack:
         self.runtime = get_runtime()
         urls = create_resources(self.runtime, allowed_origins=[self.api_url, f"http://localhost:{self.api_port}"])
         handlers = app_handlers()
-        pollers = {"uploads": 1, "bilans": self.bilan_pollers, "report": 1}
-        batch = {"uploads": 1, "bilans": 10, "report": 1}
+        pollers = {"uploads": 1, "bilans": self.bilan_pollers, "report": 1, "bilans-dlq": 1}
+        batch = {"uploads": 1, "bilans": 10, "report": 1, "bilans-dlq": 10}
         bindings = []
         for role, url in urls.items():
             arn = self.runtime.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

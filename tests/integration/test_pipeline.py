@@ -205,3 +205,47 @@ def test_report_requested_by_a_worker_that_died_is_renewed_on_redelivery(rt):
     assert worker.process_bilans_event(_event(bodies, receive_count=2), rt) == {"batchItemFailures": []}
     done = _wait_status(rt, spec.uai, rec.import_id, "TERMINE")
     assert done.traites == done.total == len(bilans)
+
+
+def test_poison_bilan_from_the_dlq_shows_as_erreur_technique_and_the_import_finishes(rt):
+    spec = SchoolSpec(uai="0760007G", divisions_par_niveau=1, eleves_par_division=1)
+    bilans = _bilans(rt, spec)
+    rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
+    bodies = splitter.bilan_messages(rt, rec, bilans, _referentiel(rt, spec))
+    ok, poison = bodies[:-1], bodies[-1]
+    assert worker.process_bilans_event(_event(ok), rt) == {"batchItemFailures": []}
+    dlq = rt.queue_url(rt.settings.bilans_queue + "-dlq")
+    for _ in range(2):                                   # redelivered from the DLQ too: counted once
+        rt.sqs.send_message(QueueUrl=dlq, MessageBody=poison)
+    done = _wait_status(rt, spec.uai, rec.import_id, "TERMINE")
+    assert (done.traites, done.rejetes) == (len(bilans), 1)
+    synthese = json.loads(rt.s3.get_object(Bucket=rt.settings.bucket, Key=done.synthese_cle)["Body"].read())
+    failed = [b for b in synthese["bilans"] if b["statut"] == "REJETE"]
+    assert len(failed) == 1 and failed[0]["messages"][0]["code"] == "ERREUR_TECHNIQUE"
+    assert "Relancer l'import" in failed[0]["messages"][0]["conseil"]
+
+
+def test_a_bilan_that_always_fails_is_redriven_to_the_dlq_then_reported(rt):
+    """The whole chain on the emulator, with short timeouts: fail, fail, DLQ, ERREUR_TECHNIQUE."""
+    spec = SchoolSpec(uai="0760008H", divisions_par_niveau=1, eleves_par_division=1)
+    bilans = _bilans(rt, spec)[:1]
+    rec = _new_import(rt, spec.uai, EN_COURS, total=1)
+    poison = splitter.bilan_messages(rt, rec, bilans, "referentiels/absent.json")[0]   # its référentiel is gone
+    name = f"lsu-test-poison-{uuid.uuid4().hex[:8]}"
+    dlq_url = rt.sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = rt.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = rt.sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "1", "RedrivePolicy": json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})})["QueueUrl"]
+    arn = rt.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    d = Dispatcher(rt.sqs, rt.settings.region, [
+        QueueBinding(name, url, arn, lambda e, c: worker.process_bilans_event(e, rt)),
+        QueueBinding(f"{name}-dlq", dlq_url, dlq_arn, lambda e, c: worker.process_dead_letters_event(e, rt)),
+    ]).start()
+    try:
+        rt.sqs.send_message(QueueUrl=url, MessageBody=poison)
+        done = _wait_status(rt, spec.uai, rec.import_id, "TERMINE", timeout=60)
+    finally:
+        d.stop()
+    assert (done.traites, done.rejetes, done.total) == (1, 1, 1)
+    [result] = list(rt.models.Resultat.query(import_key(spec.uai, rec.import_id)))
+    assert result.statut == "REJETE" and result.messages[0]["code"] == "ERREUR_TECHNIQUE"
