@@ -30,6 +30,9 @@ _ENTRIES = [
           "Exporter à nouveau le fichier depuis le logiciel de suivi des acquis, sans le modifier."),
     Entry("NOT_WELL_FORMED", ERREUR, "Le fichier XML est mal formé (tronqué ou altéré).",
           "Vérifier que le fichier a été transféré en entier, puis l'exporter à nouveau si besoin."),
+    Entry("ENCODING_MISMATCH", ERREUR,
+          "Le fichier n'est pas écrit dans l'encodage qu'il déclare : les accents seraient altérés.",
+          "Exporter à nouveau le fichier depuis le logiciel de suivi des acquis, sans le modifier."),
     Entry("WRONG_NAMESPACE", ERREUR,
           "Le fichier n'est pas un fichier d'import des bilans LSU (élément racine « lsun-bilans » de "
           "l'espace de noms « urn:fr:edu:scolarite:lsun:bilans:import » attendu).",

@@ -55,7 +55,7 @@ def _release(el: etree._Element) -> None:
 
 
 def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str) -> StreamedFile:
-    for check in (validation.check_empty, validation.check_doctype, validation.check_looks_like_xml):
+    for check in validation.PRECHECKS:
         err = check(data)
         if err:
             return StreamedFile(erreurs=[err])

@@ -3,6 +3,7 @@ official XSD, school. Pure functions: bytes in, a result out; nothing is written
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -95,6 +96,26 @@ def check_no_dtd(root: etree._Element) -> dict | None:
     return None
 
 
+_DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_SINGLE_BYTE = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "iso-8859-15", "windows-1252", "cp1252", "us-ascii", "ascii"}
+
+
+def check_encoding(data: bytes) -> dict | None:
+    """A file declared ISO-8859-1 (or another single-byte encoding) but written in UTF-8 parses
+    « fine » with every accent garbled (« Ã© » for « é »): refuse it rather than import mojibake."""
+    m = _DECLARED_ENCODING.match(_strip_bom(data)[:200])
+    if not m or m.group(1).decode().lower() not in _SINGLE_BYTE:
+        return None
+    body = _strip_bom(data)
+    if max(body, default=0) < 0x80:
+        return None                     # pure ASCII: the declaration is harmless
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None                     # really single-byte
+    return message("ENCODING_MISMATCH", f"Encodage déclaré : {m.group(1).decode()} ; encodage réel : UTF-8.")
+
+
 def check_looks_like_xml(data: bytes) -> dict | None:
     body = _strip_bom(data)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -166,9 +187,13 @@ def check_size(size: int, max_bytes: int) -> dict | None:
     return None
 
 
+# Checks on the bytes, before any parsing.
+PRECHECKS = (check_empty, check_doctype, check_looks_like_xml, check_encoding)
+
+
 def check_file(data: bytes, schema: etree.XMLSchema, expected_uai: str) -> FileCheck:
     """All file-level checks in order; the first failing stage stops the chain."""
-    for check in (check_empty, check_doctype, check_looks_like_xml):
+    for check in PRECHECKS:
         err = check(data)
         if err:
             return FileCheck(erreurs=[err])
