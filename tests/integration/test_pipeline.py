@@ -249,3 +249,18 @@ def test_a_bilan_that_always_fails_is_redriven_to_the_dlq_then_reported(rt):
     assert (done.traites, done.rejetes, done.total) == (1, 1, 1)
     [result] = list(rt.models.Resultat.query(import_key(spec.uai, rec.import_id)))
     assert result.statut == "REJETE" and result.messages[0]["code"] == "ERREUR_TECHNIQUE"
+
+
+def test_bilans_too_large_for_sqs_travel_by_reference_and_import_the_same(rt, monkeypatch):
+    spec = SchoolSpec(uai="0760009J", divisions_par_niveau=1, eleves_par_division=1)
+    bilans = _bilans(rt, spec)
+    rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
+    monkeypatch.setattr(splitter, "INLINE_LIMIT", 100)          # every bilan is « too large »
+    bodies = splitter.bilan_messages(rt, rec, bilans, _referentiel(rt, spec))
+    assert all("bilan_s3" in json.loads(b) and "bilan" not in json.loads(b) for b in bodies)
+    assert all(len(b) < 400 for b in bodies)
+    assert worker.process_bilans_event(_event(bodies), rt) == {"batchItemFailures": []}
+    done = _wait_status(rt, spec.uai, rec.import_id, "TERMINE")
+    assert done.traites == done.nouveaux == len(bilans)
+    stored = {r.bilan_id for r in rt.models.Resultat.query(import_key(spec.uai, rec.import_id))}
+    assert stored == {f"{b['eleve']['id_be']}#{b['cle']}" for b in bilans}
