@@ -18,16 +18,20 @@ def q(name: str) -> str:
     return _Q + name
 
 
+_NAMES: dict[str, str] = {}
+
+
 def attrs(el: etree._Element) -> dict:
     """Attributes with Python-friendly names (`nb-periodes` → `nb_periodes`)."""
-    return {k.replace("-", "_"): v for k, v in el.attrib.items()}
+    names = _NAMES
+    return {names.get(k) or names.setdefault(k, k.replace("-", "_")): v for k, v in el.items()}
 
 
 def text_of(el: etree._Element | None, name: str) -> str | None:
+    """The text of a child element (None if absent or empty)."""
     if el is None:
         return None
-    child = el.find(q(name))
-    return child.text if child is not None else None
+    return el.findtext(_Q + name) or None
 
 
 def periodique_key(periode: dict) -> str:
@@ -72,10 +76,21 @@ class Index:
     communs_vie_scolaire: dict[tuple[str, str], str] = field(default_factory=dict)
     communs_parcours: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
 
+    public: dict[str, dict] = field(default_factory=dict)
+
     def add(self, kind: str, d: dict) -> dict:
         self.by_id[d["id"]] = d
         self.kinds[d["id"]] = kind
         return d
+
+    def shown(self, d: dict | None) -> dict | None:
+        """A definition as bilans carry it (without document ids), built once and shared."""
+        if d is None:
+            return None
+        key = d["id"]
+        if key not in self.public:
+            self.public[key] = {k: v for k, v in d.items() if k not in ("id", "id_lv")}
+        return self.public[key]
 
     def ref(self, kind: str, el: etree._Element, attribute: str) -> dict | None:
         """The definition `el@attribute` points at; it must be of the expected kind."""
@@ -111,7 +126,7 @@ def build_index(donnees: etree._Element) -> Index:
             del d["discipline_refs"]
             if kind == "epi":
                 d["thematique"] = thematiques.get(d["thematique"], {"code": d["thematique"]})
-            d["disciplines"] = [_discipline(x) for x in idx.refs("discipline", el, "discipline-refs")]
+            d["disciplines"] = [idx.shown(x) for x in idx.refs("discipline", el, "discipline-refs")]
             d["description"] = text_of(el, "description")
             idx.add(kind, d)
     for kind, ref in (("epi-groupe", "epi-ref"), ("acc-perso-groupe", "acc-perso-ref")):
@@ -122,8 +137,8 @@ def build_index(donnees: etree._Element) -> Index:
             d["definition"] = {k: v for k, v in parent.items() if k != "id"}
             d["commentaire"] = text_of(el, "commentaire")
             d["enseignants_disciplines"] = [
-                {"enseignant": _enseignant(idx.ref("enseignant", ed, "enseignant-ref")),
-                 "discipline": _discipline(idx.ref("discipline", ed, "discipline-ref"))}
+                {"enseignant": idx.shown(idx.ref("enseignant", ed, "enseignant-ref")),
+                 "discipline": idx.shown(idx.ref("discipline", ed, "discipline-ref"))}
                 for ed in el.iter(q("enseignant-discipline"))
             ]
             idx.add(kind, d)
@@ -135,18 +150,6 @@ def build_index(donnees: etree._Element) -> Index:
         idx.communs_parcours[(el.get("periode-ref"), el.get("code-division"))] = [
             {"code": p.get("code"), "texte": p.text} for p in el.iter(q("parcours"))]
     return idx
-
-
-def _discipline(d: dict | None) -> dict | None:
-    if d is None:
-        return None
-    return {k: v for k, v in d.items() if k not in ("id", "id_lv")}
-
-
-def _enseignant(d: dict | None) -> dict | None:
-    if d is None:
-        return None
-    return {k: v for k, v in d.items() if k != "id"}
 
 
 def _eleve(d: dict) -> dict:
@@ -173,8 +176,8 @@ def _responsables(el: etree._Element) -> list[dict]:
 def _acquis(el: etree._Element, idx: Index) -> dict:
     d = {k: v for k, v in attrs(el).items() if not k.endswith(("_ref", "_refs"))}
     return {
-        "discipline": _discipline(idx.ref("discipline", el, "discipline-ref")),
-        "enseignants": [_enseignant(e) for e in idx.refs("enseignant", el, "enseignant-refs")],
+        "discipline": idx.shown(idx.ref("discipline", el, "discipline-ref")),
+        "enseignants": [idx.shown(e) for e in idx.refs("enseignant", el, "enseignant-refs")],
         "elements_programme": [e["libelle"] for e in idx.refs("element-programme", el, "element-programme-refs")],
         "appreciation": text_of(el, "appreciation"),
         **d,
@@ -212,7 +215,7 @@ def bilan_periodique(el: etree._Element, idx: Index) -> dict:
         "date_scolarite": d["date_scolarite"],
         "date_verrou": d.get("date_verrou"),
         "responsable_etab": idx.ref("responsable-etab", el, "responsable-etab-ref")["libelle"],
-        "profs_principaux": [_enseignant(e) for e in idx.refs("enseignant", el, "prof-princ-refs")],
+        "profs_principaux": [idx.shown(e) for e in idx.refs("enseignant", el, "prof-princ-refs")],
         "acquis": [_acquis(a, idx) for a in el.find(q("liste-acquis"))],
         "epis": _groups(el, "epis-eleve", "epi-groupe", idx),
         "acc_persos": _groups(el, "acc-persos-eleve", "acc-perso-groupe", idx),
@@ -256,7 +259,7 @@ def bilan_cycle(el: etree._Element, idx: Index) -> dict:
         "date_creation": d["date_creation"],
         "date_verrou": d.get("date_verrou"),
         "responsable_etab": idx.ref("responsable-etab", el, "responsable-etab-ref")["libelle"],
-        "profs_principaux": [_enseignant(e) for e in idx.refs("enseignant", el, "prof-princ-refs")],
+        "profs_principaux": [idx.shown(e) for e in idx.refs("enseignant", el, "prof-princ-refs")],
         "socle": [attrs(s) for s in el.find(q("socle"))],
         "synthese": text_of(el, "synthese"),
         "enseignement_complement": attrs(ens) if ens is not None else None,

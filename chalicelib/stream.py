@@ -19,6 +19,8 @@ from chalicelib.catalogue import message
 from chalicelib.split import InvalidReference, bilan_cycle, bilan_periodique, build_index, q
 
 EXPLAIN_MAX_BYTES = 16 * 1024 * 1024
+# Bilans are trees of plain dicts and lists (shared definitions, no cycles).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 _BILAN_TAGS = (q("bilan-periodique"), q("bilan-cycle"))
 # libxml2's error numbers by name (SCHEMAV_*: schema validity; the others: the parser).
 _ERROR_NAMES = {v: k for k, v in vars(etree.ErrorTypes).items() if isinstance(v, int)}
@@ -70,7 +72,7 @@ def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str) -> 
                     break                       # explained below by the tree-based checks
                 idx = build_index(root.find(q("donnees")))
             bilan = bilan_periodique(el, idx) if el.tag == _BILAN_TAGS[0] else bilan_cycle(el, idx)
-            out.bilans.append(json.dumps(bilan, ensure_ascii=False, separators=(",", ":")))
+            out.bilans.append(_ENCODE(bilan))
             _release(el)
         else:
             root = context.root
