@@ -131,8 +131,10 @@ def get_import(request, rt, who: Identity, import_id: str) -> Response:
 
 @endpoint("import:read")
 def get_synthese(request, rt, who: Identity, import_id: str) -> Response:
-    """The synthèse as JSON, or `?format=csv` for a spreadsheet (UTF-8 with BOM, `;`)."""
+    """The synthèse as JSON, `?format=csv` for a spreadsheet (UTF-8 with BOM, `;`) or `?format=pdf`."""
     synthese = report.read_synthese(rt, _get_import(rt, who.uai, import_id))
+    if (request.query_params or {}).get("format") == "pdf":
+        return pdf_response(pdf.render_synthese(synthese), pdf.file_name("synthese-import", import_id))
     if (request.query_params or {}).get("format") == "csv":
         return Response(body=report.synthese_csv(synthese), status_code=200, headers={
             "Content-Type": "text/csv; charset=utf-8",

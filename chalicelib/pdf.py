@@ -148,3 +148,36 @@ def file_name(*parts: str) -> str:
     text = "-".join(p for p in parts if p)
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^A-Za-z0-9._-]+", "-", folded).strip("-") + ".pdf"
+
+
+def render_synthese(s: dict) -> bytes:
+    """The synthèse d'import as a PDF: totals, file and import messages, then bilans by classe."""
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
+                            bottomMargin=12 * mm, title=f"Synthèse d'import {s['import_id']}", author="LSU")
+    t = s["totaux"]
+    e = s.get("entete") or {}
+    story = [Paragraph("Synthèse d'import", _TITLE),
+             _p(f"Import {s['import_id']} — {s['fichier']['nom']} — {s['statut']}"
+                + (" (pré-contrôle)" if s.get("pre_controle") else "")),
+             _p(f"Logiciel : {e.get('editeur') or '—'} / {e.get('application') or '—'} — schéma {e.get('schema_version') or '—'}"),
+             _p(f"Bilans : {t['bilans']} — importés : {t['importes']} (nouveaux {t['nouveaux']}, mis à jour "
+                f"{t['mis_a_jour']}, inchangés {t['inchanges']}) — rejetés : {t['rejetes']} — "
+                f"avec avertissement : {t['avertissements']}")]
+    for m in s.get("messages", []) + s.get("erreurs_fichier", []):
+        story.append(_p(f"[{m['code']}]" + (f" ligne {m['ligne']}" if m.get("ligne") else "") + f" : {m['message']}"
+                        + (f" — Que faire ? {m['conseil']}" if m.get("conseil") else "")))
+    if s.get("avertissements"):
+        story.append(Paragraph("Avertissements", _H))
+        story += [_p(f"[{w['code']}] {w['message']} — {w['nb_bilans']} bilan(s) ; classes : {', '.join(w['divisions'])}")
+                  for w in s["avertissements"]]
+    if s.get("bilans"):
+        rows = [[_p(h) for h in ("Classe", "Élève", "Bilan", "Statut", "Messages")]]
+        for b in s["bilans"]:
+            what = (f"Période {b['periode']['indice']}/{b['periode']['nb_periodes']}" if b["type"] == "periodique"
+                    else f"Fin de cycle {b['cycle']}")
+            rows.append([_p(b["division"]), _p(f"{b['nom']} {b['prenom']}"), _p(what), _p(b["statut"]),
+                         _p(" | ".join(f"[{m['code']}] {m['message']}" for m in b["messages"]))])
+        story += [Paragraph("Bilans par classe", _H), _table(rows, [16 * mm, 40 * mm, 26 * mm, 24 * mm, 80 * mm])]
+    doc.build(story)
+    return out.getvalue()

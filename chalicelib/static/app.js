@@ -155,6 +155,8 @@ function remplirBilans() {
   $("bilans").replaceChildren(...lignes);
 }
 ["filtre-division", "filtre-niveau", "filtre-statut", "filtre-code"].forEach((id) => $(id).addEventListener("change", remplirBilans));
+$("synthese-pdf").addEventListener("click", () => telecharger("/imports/" + encodeURIComponent(synthese.import_id) + "/synthese?format=pdf",
+  "synthese-import-" + synthese.import_id + ".pdf").catch((e) => { $("etat").textContent = e.message; }));
 $("csv").addEventListener("click", () => telecharger("/imports/" + encodeURIComponent(synthese.import_id) + "/synthese?format=csv",
   "synthese-import-" + synthese.import_id + ".csv").catch((e) => { $("etat").textContent = e.message; }));
 

@@ -50,6 +50,10 @@ def test_ce_imports_a_whole_school_reads_filters_downloads_and_opens_a_pdf(login
     csv = Path(dl.value.path()).read_bytes().decode("utf-8")
     assert csv.startswith("\ufeffdivision;id_be;nom;prenom") and csv.count("\n") == 900 + 1
 
+    with page.expect_download() as dl:
+        page.click("#synthese-pdf")
+    assert Path(dl.value.path()).read_bytes().startswith(b"%PDF")
+
     page.click("#menu button[data-page=page-historique]")
     assert "export-lsu.xml" in page.inner_text("#historique")
 

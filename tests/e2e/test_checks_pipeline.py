@@ -67,6 +67,14 @@ def test_mixed_school_refusals_and_warnings_in_the_synthese(api_for):
     assert text.startswith("\ufeffdivision;id_be;nom;prenom") and "DIVISION_MODE_SAISIE" in text
     assert "synthese-import-" in csv.headers["Content-Disposition"]
 
+    import io
+
+    from pypdf import PdfReader
+    doc = api.call("GET", f"/imports/{s['import_id']}/synthese", params={"format": "pdf"})
+    assert doc.status_code == 200 and doc.headers["Content-Type"] == "application/pdf"
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(doc.content)).pages).split())
+    assert "Synthèse d'import" in text and "DIVISION_MODE_SAISIE" in text and gone["nom"] in text
+
 
 def test_partial_sconet_file_imports_where_editeur_refuses(api_for):
     spec = SchoolSpec(uai="0780002B", divisions_par_niveau=1, eleves_par_division=2)
