@@ -15,7 +15,8 @@ from chalicelib import catalogue, merge, pdf, report
 from chalicelib.auth import AuthError, Identity, authorize, identify
 from chalicelib.config import UPLOAD_PREFIX
 from chalicelib.merge import BilanState, EditRefused, Editor
-from chalicelib.store import EN_ATTENTE_FICHIER, bilan_state, division_key, eleve_key, update_bilan
+from chalicelib.store import (EN_ATTENTE_FICHIER, bilan_state, current_school, division_key, eleve_key,
+                              update_bilan)
 
 logger = logging.getLogger(__name__)
 
@@ -181,10 +182,7 @@ def store_referentiel(rt, data: dict, previous_sha: str | None) -> dict:
 
 
 def _current(rt, uai: str):
-    try:
-        return rt.models.Etablissement.get(uai, consistent_read=True)
-    except DoesNotExist:
-        return None
+    return current_school(rt.models, uai)
 
 
 @endpoint("referentiel:write")
@@ -278,7 +276,7 @@ def visible_bilan(rt, who: Identity, id_be: str, bilan: str) -> dict:
     except DoesNotExist as exc:
         raise ApiError("NOT_FOUND", "Bilan introuvable pour votre établissement.") from exc
     v = merge.view(bilan_state(row))
-    _check_division(rt, who, (v.get("eleve") or {}).get("division"))
+    _check_division((v.get("eleve") or {}).get("division"), visible_divisions(rt, who))
     return v
 
 
@@ -325,8 +323,8 @@ def visible_divisions(rt, who: Identity) -> set[str] | None:
     return {div for (e, _m, div) in ref.services if e == who.sub}
 
 
-def _check_division(rt, who: Identity, division: str | None) -> None:
-    allowed = visible_divisions(rt, who)
+def _check_division(division: str | None, allowed: set[str] | None) -> None:
+    """`allowed` is what `visible_divisions` gives (None: every division)."""
     if allowed is not None and division not in allowed:
         raise ApiError("FORBIDDEN", "Ce bilan n'est pas celui d'une de vos classes.")
 
@@ -351,8 +349,9 @@ def search_views(rt, who: Identity, params: dict) -> list[dict]:
     Bilan = rt.models.Bilan
     division, eleve, bilan = params.get("division"), params.get("eleve"), params.get("bilan")
     cle = bilan.replace("-", "#") if bilan else None
+    allowed = visible_divisions(rt, who)
     if division:
-        _check_division(rt, who, division)
+        _check_division(division, allowed)
         condition = (Bilan.cle == cle) if cle else None
         rows = Bilan.par_division.query(division_key(who.uai, division), range_key_condition=condition)
     elif eleve:
@@ -360,7 +359,6 @@ def search_views(rt, who: Identity, params: dict) -> list[dict]:
                            consistent_read=True)
     else:
         raise ApiError("BAD_REQUEST", "Indiquez une classe (division) ou un élève (eleve).")
-    allowed = visible_divisions(rt, who)
     views = [merge.view(bilan_state(r)) for r in rows]
     views = [v for v in views if allowed is None or (v.get("eleve") or {}).get("division") in allowed]
     statut, provenance = params.get("statut"), params.get("provenance")

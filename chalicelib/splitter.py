@@ -22,7 +22,8 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chalicelib import stream, validation
 from chalicelib.catalogue import message
 from chalicelib.config import UPLOAD_PREFIX
-from chalicelib.store import EN_ATTENTE_FICHIER, EN_COURS, FICHIER_REJETE, Models, SchoolBusy, acquire_school
+from chalicelib.store import (EN_ATTENTE_FICHIER, EN_COURS, FICHIER_REJETE, Models, SchoolBusy, acquire_school,
+                              current_school)
 from chalicelib.worker import request_report, send_report_message
 
 logger = logging.getLogger(__name__)
@@ -139,14 +140,6 @@ class _Checked:
     referentiel: str | None = None
 
 
-def _referentiel_key(models: Models, uai: str) -> str | None:
-    """The school's current référentiel version: the bilans of this import are checked against it."""
-    try:
-        return models.Etablissement.get(uai, consistent_read=True).referentiel_cle
-    except DoesNotExist:
-        return None
-
-
 def _check_and_split(rt, record) -> tuple[_Checked, list[str]]:
     """Size from S3, then one streamed pass: checks, validation and split (bilans as JSON)."""
     settings = rt.settings
@@ -161,7 +154,8 @@ def _check_and_split(rt, record) -> tuple[_Checked, list[str]]:
     del data
     if not result.ok:
         return _Checked(False, result.entete, result.erreurs, size, sha), []
-    referentiel = _referentiel_key(rt.models, record.uai)
+    school = current_school(rt.models, record.uai)   # its référentiel version checks this import
+    referentiel = school.referentiel_cle if school else None
     if referentiel is None:
         return _Checked(False, result.entete, [message("REFERENTIEL_ABSENT")], size, sha), []
     return _Checked(True, result.entete, [], size, sha, referentiel), result.bilans

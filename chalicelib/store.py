@@ -129,6 +129,14 @@ def make_models(settings: Settings) -> Models:
     return Models(Import, Resultat, Bilan, Etablissement, connection)
 
 
+def current_school(models: Models, uai: str):
+    """The school's record (current référentiel version, import lease), or None."""
+    try:
+        return models.Etablissement.get(uai, consistent_read=True)
+    except models.Etablissement.DoesNotExist:
+        return None
+
+
 def create_tables(models: Models) -> None:
     """On-demand tables; idempotent (the local stack and tests call it)."""
     for m in models.all():

@@ -108,6 +108,14 @@ def _raise_if_failed(failures: dict[str, Exception], record) -> None:
         raise exc
 
 
+def result_row(models: Models, item: Item, statut: str, messages: list[dict]):
+    """The result item of one bilan of one import (its key is the idempotency key)."""
+    bilan = item.bilan
+    return models.Resultat(import_key(item.uai, item.import_id), item.bilan_id, type=bilan["type"], statut=statut,
+                           eleve=bilan["eleve"], periode=bilan.get("periode"), cycle=bilan.get("cycle"),
+                           ligne=bilan.get("ligne"), messages=messages)
+
+
 def _evaluate(rt, item: Item) -> tuple[list[dict], str | None]:
     """The checks' messages and the import mode of the élève's division."""
     ref = rt.referentiel(item.referentiel)
@@ -166,12 +174,8 @@ def _plan(models: Models, items: list[Item], existing: dict, evaluate) -> tuple[
             statut, messages = merged.statut, merged.messages + messages
             if merged.state is not None and not item.pre_controle:
                 ops.append(Op(bilan_row(models, item.key, merged.state, current), None, item.message_id, "bilan"))
-        result = Resultat(
-            import_key(item.uai, item.import_id), item.bilan_id, type=bilan["type"], statut=statut,
-            eleve=bilan["eleve"], periode=bilan.get("periode"), cycle=bilan.get("cycle"),
-            ligne=bilan.get("ligne"), messages=messages,
-        )
-        ops.append(Op(result, Resultat.bilan_id.does_not_exist(), item.message_id, "resultat"))
+        ops.append(Op(result_row(models, item, statut, messages), Resultat.bilan_id.does_not_exist(),
+                      item.message_id, "resultat"))
         counts["traites"] += 1
         counts[{rules.IMPORTE: "nouveaux", rules.MIS_A_JOUR: "mis_a_jour",
                 rules.INCHANGE: "inchanges", rules.REJETE: "rejetes"}[statut]] += 1
@@ -232,10 +236,7 @@ def record_technical_failure(models: Models, item: Item) -> bool:
     """One result (ERREUR_TECHNIQUE) and its counters, atomically; False if already recorded."""
     from chalicelib.catalogue import message
     Resultat, Import = models.Resultat, models.Import
-    bilan = item.bilan
-    result = Resultat(import_key(item.uai, item.import_id), item.bilan_id, type=bilan["type"], statut=rules.REJETE,
-                      eleve=bilan["eleve"], periode=bilan.get("periode"), cycle=bilan.get("cycle"),
-                      ligne=bilan.get("ligne"), messages=[message("ERREUR_TECHNIQUE")])
+    result = result_row(models, item, rules.REJETE, [message("ERREUR_TECHNIQUE")])
     try:
         with TransactWrite(connection=models.connection) as tw:
             tw.save(result, condition=Resultat.bilan_id.does_not_exist())
