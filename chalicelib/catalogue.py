@@ -44,6 +44,8 @@ _ENTRIES = [
           "Vérifier l'UAI de l'établissement dans le logiciel de suivi des acquis."),
     Entry("FILE_TOO_LARGE", ERREUR, "Le fichier dépasse la taille maximale autorisée.",
           "Exporter les bilans par période ou par niveau pour obtenir des fichiers plus petits."),
+    Entry("TOO_MANY_BILANS", ERREUR, "Le fichier contient plus de bilans qu'un établissement ne peut en importer en une fois.",
+          "Exporter les bilans par période ou par niveau pour obtenir des fichiers plus petits."),
     Entry("REFERENCE_INVALIDE", ERREUR,
           "Une référence interne du fichier ne désigne pas le bon type d'élément (fichier incohérent).",
           "Signaler l'erreur à l'éditeur du logiciel qui a produit le fichier, avec la ligne indiquée."),
