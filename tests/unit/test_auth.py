@@ -153,3 +153,96 @@ def test_ce_may_import_pp_and_cpe_may_not_but_pp_may_read_the_referentiel():
         with pytest.raises(AuthError, match="FORBIDDEN"):
             authorize(Identity(UAI, role, "x"), "import:create")
     authorize(Identity(UAI, "PP", "x"), "referentiel:read")
+
+
+# --- Cognito claims (API Gateway's authorizer, infra/) ------------------------------------------
+
+from types import SimpleNamespace  # noqa: E402
+
+from chalicelib.auth import cognito_claims, identify_request, identity_from_claims  # noqa: E402
+from chalicelib.config import Settings  # noqa: E402
+
+COGNITO_SUB = "3f1c2a9e-5b7d-4c1e-9f00-0123456789ab"
+
+
+def claims(**extra):
+    """Claims as a REST API's request context carries them: every value a string."""
+    base = {"sub": COGNITO_SUB, "cognito:groups": "CE", "custom:uai": UAI, "token_use": "id",
+            "email": "ce.0750001a@ac-paris.fr"}
+    return {**base, **extra}
+
+
+def context(c):
+    return {"authorizer": {"claims": c}, "stage": "prod"}
+
+
+def test_claims_yield_the_identity():
+    assert identify({}, SECRET, context(claims())) == Identity(uai=UAI, role="CE", sub=COGNITO_SUB)
+
+
+@pytest.mark.parametrize("groups", ["PP,ENSEIGNANT", "ENSEIGNANT,PP", "[ENSEIGNANT PP]", "[PP, ENSEIGNANT]",
+                                    ["ENSEIGNANT", "PP"], " PP "])
+def test_groups_in_any_format_and_the_first_role_wins(groups):
+    who = identity_from_claims(claims(**{"cognito:groups": groups, "custom:id_sts": "4242"}))
+    assert who == Identity(uai=UAI, role="PP", sub="4242")
+
+
+def test_the_teachers_sub_is_their_sts_identifier():
+    who = identity_from_claims(claims(**{"cognito:groups": "ENSEIGNANT", "custom:id_sts": " 1234 "}))
+    assert (who.role, who.sub) == ("ENSEIGNANT", "1234")
+    # the CE keeps the Cognito subject unless an STS identifier is given
+    assert identity_from_claims(claims()).sub == COGNITO_SUB
+    assert identity_from_claims(claims(**{"custom:id_sts": "77"})).sub == "77"
+
+
+@pytest.mark.parametrize("bad", [
+    {"cognito:groups": ""}, {"cognito:groups": "ADMIN"}, {"cognito:groups": "ce"},
+    {"cognito:groups": None}, {"cognito:groups": 3},
+    {"custom:uai": None}, {"custom:uai": ""}, {"custom:uai": "0750001"}, {"custom:uai": "0750001AB"},
+    {"custom:uai": "0750001*"}, {"custom:uai": ["0750001A"]},
+    {"sub": None}, {"sub": ""},
+    {"cognito:groups": "PP"}, {"cognito:groups": "ENSEIGNANT", "custom:id_sts": "  "},   # no STS id
+], ids=repr)
+def test_incomplete_or_foreign_claims_are_refused(bad):
+    c = {k: v for k, v in claims(**bad).items() if v is not None}
+    assert_auth_required(identity_from_claims, c)
+    assert_auth_required(identify, {}, SECRET, context(c))
+
+
+def test_claims_are_read_only_from_the_authorizer():
+    assert cognito_claims(None) is None
+    assert cognito_claims({}) is None
+    assert cognito_claims({"authorizer": None}) is None
+    assert cognito_claims({"authorizer": {"claims": {}}}) is None
+    assert cognito_claims({"authorizer": "x"}) is None
+    assert cognito_claims(context(claims())) == claims()
+    assert_auth_required(identity_from_claims, "not a mapping")
+
+
+def test_claims_take_precedence_over_a_development_token():
+    token = issue_token(SECRET, "0930002X", "CPE")
+    who = identify({"Authorization": f"Bearer {token}"}, SECRET, context(claims()))
+    assert who == Identity(uai=UAI, role="CE", sub=COGNITO_SUB)
+
+
+def test_development_tokens_only_where_allowed():
+    token = issue_token(SECRET, UAI, "CE")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert identify(headers, SECRET, None).role == "CE"                    # unchanged default
+    assert_auth_required(identify, headers, SECRET, None, dev_tokens=False)
+    assert_auth_required(identify, headers, SECRET, {"authorizer": {}}, dev_tokens=False)
+    assert identify({}, SECRET, context(claims()), dev_tokens=False).role == "CE"
+
+
+@pytest.mark.parametrize("stage, dev_ok", [("local", True), ("dev", False), ("prod", False)])
+def test_identify_request_by_stage(stage, dev_ok):
+    settings = Settings.from_env({"LSU_STAGE": stage, "LSU_TOKEN_SECRET": SECRET})
+    token = issue_token(SECRET, UAI, "DELEGUE_CE")
+    with_token = SimpleNamespace(headers={"Authorization": f"Bearer {token}"}, context={})
+    if dev_ok:
+        assert identify_request(with_token, settings).role == "DELEGUE_CE"
+    else:
+        assert_auth_required(identify_request, with_token, settings)
+    with_claims = SimpleNamespace(headers={}, context=context(claims(**{"cognito:groups": "CPE"})))
+    assert identify_request(with_claims, settings) == Identity(uai=UAI, role="CPE", sub=COGNITO_SUB)
+    assert_auth_required(identify_request, SimpleNamespace(headers=None, context=None), settings)
