@@ -117,6 +117,43 @@ _ENTRIES = [
     Entry("REFERENTIEL_ABSENT", ERREUR,
           "Aucun référentiel (données SIECLE/STS) n'est chargé pour l'établissement.",
           "Charger le référentiel de l'établissement avant d'importer des bilans."),
+    # --- Exports SIECLE et STS Web (import dans le référentiel) ---------------------------
+    Entry("EXPORT_FICHIER_EDT", ERREUR,
+          "Ce fichier est l'export d'un logiciel d'emploi du temps destiné à STS Web (élément racine "
+          "« EDT_STS ») : ce n'est pas l'export de STS Web attendu, il ne décrit pas les services "
+          "d'enseignement de l'établissement.",
+          "Dans STS Web, exporter les données de l'établissement (Mise à jour > Exports > Emplois du "
+          "temps) et importer le fichier « sts_emp_UAI_ANNEE.xml » obtenu (par exemple "
+          "sts_emp_0750001A_2025.xml, élément racine « STS_EDT »)."),
+    Entry("EXPORT_FICHIER_INCONNU", ERREUR,
+          "Le fichier n'est pas un export SIECLE ou STS Web reconnu (élément racine attendu : "
+          "« BEE_ELEVES », « BEE_NOMENCLATURES » ou « STS_EDT »).",
+          "Dans SIECLE, exporter la base élèves (ElevesSansAdresses.xml) et les nomenclatures "
+          "(Nomenclature.xml) ; dans STS Web, exporter le fichier « sts_emp_UAI_ANNEE.xml »."),
+    Entry("EXPORT_TYPE_INATTENDU", ERREUR,
+          "Le fichier est bien un export SIECLE ou STS Web, mais pas celui attendu ici.",
+          "Importer les exports SIECLE (base élèves, nomenclatures) et l'export STS Web chacun à "
+          "l'emplacement prévu."),
+    Entry("EXPORT_EN_DOUBLE", ERREUR, "Le même type d'export a été fourni plusieurs fois.",
+          "Ne fournir qu'un fichier de chaque type : base élèves, nomenclatures, export STS Web."),
+    Entry("EXPORT_UAI_MISMATCH", ERREUR, "L'export concerne un autre établissement que le vôtre.",
+          "Exporter depuis SIECLE ou STS Web les données de votre établissement (son UAI figure dans "
+          "le fichier)."),
+    Entry("EXPORT_ANNEE_MISMATCH", ERREUR,
+          "L'export concerne une autre année scolaire que celle du référentiel de l'établissement.",
+          "Exporter les données de l'année scolaire du référentiel ; pour changer d'année scolaire, "
+          "charger d'abord un nouveau référentiel."),
+    Entry("EXPORT_DONNEE_INVALIDE", ERREUR, "Une donnée de l'export est absente ou invalide.",
+          "Corriger la donnée indiquée dans SIECLE ou STS Web, puis exporter à nouveau le fichier "
+          "sans le modifier."),
+    Entry("EXPORT_NIVEAU_INCONNU", ERREUR,
+          "Le niveau d'une division ne peut pas être déduit des exports (aucun MEF de collège reconnu "
+          "pour la division ni pour ses élèves).",
+          "Vérifier les MEF de la division dans STS Web et ceux de ses élèves dans SIECLE, puis importer "
+          "aussi l'export des nomenclatures SIECLE."),
+    Entry("EXPORT_REFERENTIEL_INVALIDE", ERREUR,
+          "Le référentiel obtenu à partir des exports serait invalide : rien n'a été modifié.",
+          "Corriger dans SIECLE ou STS Web les données signalées, puis importer à nouveau les exports."),
 ]
 
 CATALOGUE: dict[str, Entry] = {e.code: e for e in _ENTRIES}
