@@ -28,6 +28,14 @@ class CliError(Exception):
     """An error to print in French, then exit 1."""
 
 
+class ApiCallError(CliError):
+    """The API answered with an error; `code` is its catalogue code (None if it gave none)."""
+
+    def __init__(self, text: str, code: str | None = None):
+        super().__init__(text)
+        self.code = code
+
+
 def err(text: str, end: str = "\n") -> None:
     print(text, file=sys.stderr, end=end, flush=True)
 
@@ -49,11 +57,21 @@ class ApiClient:
         if resp.status_code >= 400:
             e = body.get("erreur", {})
             details = "".join(f"\n  - {d.get('chemin', '')} : {d['message']}" for d in body.get("erreurs", []))
-            raise CliError(f"[{e.get('code', resp.status_code)}] {e.get('message', resp.text)}{details}")
+            raise ApiCallError(f"[{e.get('code', resp.status_code)}] {e.get('message', resp.text)}{details}",
+                               code=e.get("code"))
         return body
 
     def put_referentiel(self, data: dict) -> dict:
         return self.call("PUT", "/referentiel", json=data)
+
+    def get_referentiel(self) -> dict | None:
+        """The school's référentiel; None if it has none yet."""
+        try:
+            return self.call("GET", "/referentiel")
+        except ApiCallError as exc:
+            if exc.code == "REFERENTIEL_ABSENT":
+                return None
+            raise
 
     def create_import(self, nom: str, taille: int, pre_controle: bool) -> dict:
         return self.call("POST", "/imports", json={"nom_fichier": nom, "taille": taille, "pre_controle": pre_controle})
@@ -226,6 +244,143 @@ def cmd_referentiel_show(args) -> int:
     return EXIT_OK
 
 
+# --- référentiel from the SIECLE and STS Web exports ------------------------------------------
+
+_CATEGORIES = (  # report category, label, feminine?
+    ("eleves", "Élèves", False), ("enseignants", "Enseignants", False), ("divisions", "Divisions", True),
+    ("services", "Services", False), ("matieres", "Matières", True),
+    ("modalites_election", "Modalités d'élection", True),
+)
+_VERBES = {"ajoutes": "ajouté", "modifies": "modifié", "supprimes": "supprimé", "ignores": "ignoré"}
+_MAX_LIGNES = 20
+
+
+def _accord(n: int, participe: str, feminin: bool) -> str:
+    return f"{n} {participe}{'e' if feminin else ''}{'s' if n > 1 else ''}"
+
+
+def _libelle(categorie: str, ident, refs: tuple[dict, ...]) -> str:
+    """How a report line names an élève, a teacher, a service… (from the new référentiel, else the old)."""
+    if categorie == "services":
+        return f"{ident['enseignant']} / {ident['matiere']} / {ident['division']}"
+    cle = {"eleves": "id_be", "enseignants": "id_sts"}.get(categorie, "code")
+    for ref in refs:
+        for el in (ref or {}).get(categorie, []):
+            if el.get(cle) == ident:
+                if categorie == "eleves":
+                    return f"{ident} {el.get('nom')} {el.get('prenom')} ({el.get('division')})"
+                if categorie == "enseignants":
+                    civ = {"M": "M.", "MME": "Mme"}.get(el.get("civilite") or "", "")
+                    return f"{ident} {' '.join(x for x in (civ, el.get('prenom'), el.get('nom')) if x)}"
+                if categorie == "divisions":
+                    return f"{ident} ({el.get('niveau')}, mode {el.get('mode_import')})"
+                return f"{ident} {el.get('libelle', '')}".strip()
+    return str(ident)
+
+
+def format_rapport(rapport: dict, ancien: dict | None, nouveau: dict, detail: bool = False) -> str:
+    """The merge report as a school head reads it: files, then what changed, category by category."""
+    lines = ["Exports lus :"]
+    for f in rapport["fichiers"]:
+        annee = f" {f['annee']}-{int(f['annee']) + 1}" if f.get("annee") else ""
+        lines.append(f"  {f['nom']} : {f['libelle']} ({f['uai']}{annee})")
+    if rapport.get("cree"):
+        lines.append("Nouveau référentiel : calendrier par défaut (trois trimestres couvrant l'année scolaire), "
+                     "à ajuster.")
+    for categorie, titre, feminin in _CATEGORIES:
+        parts = rapport[categorie]
+        comptes = [_accord(len(parts[k]), _VERBES[k], feminin) for k in ("ajoutes", "modifies", "supprimes", "ignores")
+                   if k in parts and (parts[k] or k != "ignores") and not (categorie == "services" and k == "modifies")]
+        changes = any(parts[k] for k in ("ajoutes", "modifies", "supprimes", "ignores") if k in parts)
+        lines.append(f"{titre} : {', '.join(comptes) if changes else 'aucun changement'}")
+        if categorie == "divisions":
+            lines.append(f"  Modes d'import des divisions existantes conservés ; nouvelles divisions en mode "
+                         f"{parts['mode_nouvelles_divisions']} (à paramétrer par le chef d'établissement).")
+        for cle, signe in (("ajoutes", "+"), ("modifies", "~"), ("supprimes", "-"), ("ignores", "!")):
+            montrer = detail or cle != "ajoutes" or categorie == "divisions"
+            if cle not in parts or not montrer or categorie in ("matieres", "modalites_election") and not detail:
+                continue
+            items = parts[cle] if detail else parts[cle][:_MAX_LIGNES]
+            for item in items:
+                if cle == "modifies":
+                    ident = {k: v for k, v in item.items() if k != "champs"}.popitem()[1]
+                    lines.append(f"  {signe} {_libelle(categorie, ident, (nouveau,))} : {', '.join(item['champs'])}")
+                elif cle == "ignores":
+                    lines.append(f"  {signe} {item['id_be']} {item['nom']} {item['prenom']} : {item['motif']}")
+                else:
+                    refs = (nouveau,) if cle == "ajoutes" else (ancien or {},)
+                    lines.append(f"  {signe} {_libelle(categorie, item, refs)}")
+            if len(parts[cle]) > len(items):
+                lines.append(f"  … et {len(parts[cle]) - len(items)} autre(s) (--detail pour tout voir)")
+    if rapport["etablissement"]["modifies"]:
+        lines.append(f"Établissement : {', '.join(rapport['etablissement']['modifies'])} mis à jour "
+                     f"({nouveau['etablissement'].get('nom')}).")
+    return "\n".join(lines)
+
+
+def format_export_errors(erreurs: list[dict]) -> str:
+    lines = []
+    for e in erreurs:
+        where = f" ({e['fichier']}" + (f", ligne {e['ligne']}" if e.get("ligne") else "") + ")" if e.get("fichier") else ""
+        lines.append(f"[{e['code']}]{where} {e['message']}")
+        if e.get("conseil"):
+            lines.append(f"    Que faire ? {e['conseil']}")
+    return "\n".join(lines)
+
+
+def cmd_referentiel_exports(args) -> int:
+    """`lsu referentiel siecle FICHIER…` / `lsu referentiel sts FICHIER`: read the exports here, merge
+    them into the school's référentiel (from the API, or --depuis), then load the result through
+    PUT /referentiel (or write it with --sortie)."""
+    from chalicelib.referentiel.exports import TYPES_SIECLE, TYPES_STS, ExportError, import_exports
+    chemins = [Path(f) for f in args.fichiers]
+    donnees = []
+    for chemin in chemins:
+        try:
+            donnees.append(chemin.read_bytes())
+        except OSError as exc:
+            raise CliError(f"Fichier illisible : {chemin} ({exc.strerror})") from exc
+    session = json.loads(SESSION_FILE.read_text()) if SESSION_FILE.exists() else {}
+    client = None
+    if args.depuis:
+        ancien = load_json(args.depuis)
+    elif args.nouveau:
+        ancien = None
+    else:
+        client = local_client(args)
+        ancien = client.get_referentiel()
+    uai = (((ancien or {}).get("etablissement") or {}).get("uai") or args.uai or session.get("uai"))
+    if not uai:
+        raise CliError("Indiquez l'établissement (--uai).")
+    try:
+        nouveau, rapport = import_exports(
+            ancien, donnees, uai, noms=[c.name for c in chemins],
+            types=TYPES_SIECLE if args.action == "siecle" else TYPES_STS,
+            millesime=args.millesime, mode_nouvelles_divisions=args.mode_nouvelles_divisions)
+    except ExportError as exc:
+        if args.json:
+            print(json.dumps({"erreurs": exc.erreurs}, ensure_ascii=False, indent=2))
+        else:
+            print(format_export_errors(exc.erreurs))
+            print("Rien n'a été modifié.")
+        return EXIT_REJECTED
+    if args.json:
+        print(json.dumps(rapport, ensure_ascii=False, indent=2))
+    else:
+        print(format_rapport(rapport, ancien, nouveau, detail=args.detail))
+    out = sys.stderr if args.json else sys.stdout
+    if args.dry_run:
+        print("Pré-contrôle : rien n'a été chargé.", file=out)
+    elif args.sortie:
+        Path(args.sortie).write_text(json.dumps(nouveau, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"Référentiel écrit dans {args.sortie}.", file=out)
+    else:
+        client = client or local_client(args, uai=uai)
+        resume = client.put_referentiel(nouveau)["resume"]
+        print("Référentiel chargé : " + ", ".join(f"{v} {k}" for k, v in resume.items()), file=out)
+    return EXIT_OK
+
+
 def bilan_path(args) -> str:
     """`--periode 2025-1-3` (millésime-indice-nb) or `--cycle 4 [--millesime 2025]` → API path."""
     if args.periode:
@@ -384,6 +539,26 @@ def build_parser() -> argparse.ArgumentParser:
     show = ref.add_parser("show", help="afficher le référentiel chargé")
     _api_options(show)
     show.set_defaults(func=cmd_referentiel_show)
+    for action, helptext, nargs in (
+            ("siecle", "importer les exports SIECLE (base élèves, nomenclatures) dans le référentiel", "+"),
+            ("sts", "importer l'export STS Web (sts_emp_UAI_ANNEE.xml) dans le référentiel", 1)):
+        exp = ref.add_parser(action, help=helptext)
+        exp.add_argument("fichiers", nargs=nargs, metavar="FICHIER")
+        depart = exp.add_mutually_exclusive_group()
+        depart.add_argument("--depuis", metavar="REF.json",
+                            help="partir de ce référentiel JSON plutôt que de celui chargé dans l'API")
+        depart.add_argument("--nouveau", action="store_true",
+                            help="partir d'un référentiel vide (établissement --uai) plutôt que de celui de l'API")
+        exp.add_argument("--sortie", metavar="REF.json", help="écrire le résultat dans ce fichier au lieu de le charger")
+        exp.add_argument("--dry-run", "--pre-controle", dest="dry_run", action="store_true",
+                         help="afficher ce qui changerait, sans rien charger")
+        exp.add_argument("--mode-nouvelles-divisions", choices=["EDITEUR", "SCONET_NOTES", "SAISIE"],
+                         default="SAISIE", help="mode d'import des divisions créées (SAISIE par défaut)")
+        exp.add_argument("--millesime", help="année d'un nouveau référentiel si les exports ne la donnent pas")
+        exp.add_argument("--detail", action="store_true", help="lister tous les changements")
+        exp.add_argument("--json", action="store_true", help="le rapport en JSON sur la sortie standard")
+        _api_options(exp)
+        exp.set_defaults(func=cmd_referentiel_exports)
     mode = ref.add_parser("mode", help="changer le mode d'une classe (chef d'établissement)")
     mode.add_argument("division")
     mode.add_argument("mode", choices=["EDITEUR", "SCONET_NOTES", "SAISIE"])

@@ -1,0 +1,135 @@
+"""`lsu referentiel siecle FICHIER…` and `lsu referentiel sts FICHIER` (chalicelib/cli.py).
+
+Offline (`--nouveau` / `--depuis` with `--sortie` or `--dry-run`), and through the API path with a
+fake client standing for the stack: the current référentiel is read with GET /referentiel, merged
+here, loaded with PUT /referentiel. Exit codes: 0 merged, 3 exports refused, 1 anything else."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chalicelib import cli
+from chalicelib.referentiel import validate_referentiel
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
+UAI = "0999999Z"
+ELEVES = str(FIXTURES / "ElevesSansAdresses.latin1.xml")
+NOMENCLATURE = str(FIXTURES / "Nomenclature.utf8.xml")
+STS = str(FIXTURES / "sts_emp_0999999Z_2025.latin1.xml")
+EDT = str(FIXTURES / "emp_sts_edt.xml")
+
+
+@pytest.fixture(autouse=True)
+def _ailleurs(tmp_path, monkeypatch):
+    """No `lsu local up` session file of the developer's tree is read."""
+    monkeypatch.chdir(tmp_path)
+
+
+def test_siecle_then_sts_offline(tmp_path, capsys):
+    ref = tmp_path / "ref.json"
+    assert cli.main(["referentiel", "siecle", ELEVES, NOMENCLATURE, "--nouveau", "--uai", UAI,
+                     "--sortie", str(ref)]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "ElevesSansAdresses.latin1.xml : export SIECLE « Base élèves » (0999999Z 2025-2026)" in out
+    assert "Élèves : 4 ajoutés, 0 modifié, 0 supprimé, 1 ignoré" in out
+    assert "! 4100005 CÔTÉ Jérôme : aucune division" in out
+    assert "+ 6A (6E, mode SAISIE)" in out and "Enseignants : aucun changement" in out
+    assert f"Référentiel écrit dans {ref}." in out
+
+    assert cli.main(["referentiel", "sts", STS, "--depuis", str(ref), "--sortie", str(ref)]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "Enseignants : 3 ajoutés, 0 modifié, 0 supprimé" in out
+    assert "~ 6A (6E, mode SAISIE) : profs_principaux" in out and "+ 3C (3E, mode SAISIE)" in out
+    assert "Établissement : nom, commune mis à jour (COLLEGE ÉMILE ZOLA)." in out
+    data = json.loads(ref.read_text(encoding="utf-8"))
+    assert validate_referentiel(data) == [] and len(data["services"]) == 6
+
+
+def test_json_report_and_dry_run(tmp_path, capsys):
+    assert cli.main(["referentiel", "siecle", ELEVES, "--nouveau", "--uai", UAI, "--json", "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    rapport = json.loads(captured.out)                  # stdout carries the JSON only
+    assert rapport["resume"]["eleves"]["ajoutes"] == 4 and rapport["cree"] is True
+    assert "Pré-contrôle : rien n'a été chargé." in captured.err
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_timetable_file_exits_3_with_the_french_advice(tmp_path, capsys):
+    assert cli.main(["referentiel", "sts", EDT, "--nouveau", "--uai", UAI, "--dry-run"]) == cli.EXIT_REJECTED
+    out = capsys.readouterr().out
+    assert "[EXPORT_FICHIER_EDT] (emp_sts_edt.xml)" in out
+    assert "Que faire ? Dans STS Web" in out and "sts_emp_UAI_ANNEE.xml" in out
+    assert "Rien n'a été modifié." in out
+
+
+def test_each_command_takes_its_own_exports(capsys):
+    assert cli.main(["referentiel", "sts", ELEVES, "--nouveau", "--uai", UAI, "--dry-run"]) == cli.EXIT_REJECTED
+    assert "[EXPORT_TYPE_INATTENDU]" in capsys.readouterr().out
+    assert cli.main(["referentiel", "siecle", STS, "--nouveau", "--uai", UAI, "--dry-run", "--json"]) == 3
+    assert json.loads(capsys.readouterr().out)["erreurs"][0]["code"] == "EXPORT_TYPE_INATTENDU"
+
+
+def test_wrong_school_and_bad_arguments(tmp_path, capsys):
+    assert cli.main(["referentiel", "siecle", ELEVES, "--nouveau", "--uai", "0750001A", "--dry-run"]) == 3
+    assert "[EXPORT_UAI_MISMATCH] (ElevesSansAdresses.latin1.xml)" in capsys.readouterr().out
+    assert cli.main(["referentiel", "siecle", str(tmp_path / "absent.xml"), "--nouveau", "--uai", UAI]) == 1
+    assert "Erreur : Fichier illisible" in capsys.readouterr().err
+    assert cli.main(["referentiel", "siecle", ELEVES, "--nouveau", "--dry-run"]) == 1
+    assert "Indiquez l'établissement (--uai)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):                     # one STS Web file, not two
+        cli.main(["referentiel", "sts", STS, STS, "--nouveau", "--uai", UAI])
+
+
+class FakeApi:
+    """The API as `lsu referentiel siecle|sts` uses it: GET then PUT /referentiel."""
+
+    def __init__(self, referentiel: dict | None):
+        self.referentiel, self.puts = referentiel, []
+
+    def get_referentiel(self):
+        return self.referentiel
+
+    def put_referentiel(self, data: dict) -> dict:
+        assert validate_referentiel(data) == []
+        self.puts.append(data)
+        self.referentiel = data
+        return {"resume": {"divisions": len(data["divisions"]), "eleves": len(data["eleves"])}}
+
+
+def test_through_the_api_modes_chosen_by_the_school_survive(monkeypatch, capsys):
+    api = FakeApi(None)
+    monkeypatch.setattr(cli, "local_client", lambda args, uai=None, role="CE": api)
+    assert cli.main(["referentiel", "siecle", ELEVES, NOMENCLATURE, "--uai", UAI]) == 0
+    assert "Référentiel chargé : 2 divisions, 4 eleves" in capsys.readouterr().out
+    for d in api.referentiel["divisions"]:
+        d["mode_import"] = "EDITEUR"                     # what PUT /referentiel/divisions/{code}/mode does
+    assert cli.main(["referentiel", "sts", STS, "--mode-nouvelles-divisions", "SCONET_NOTES"]) == 0
+    out = capsys.readouterr().out
+    assert "Référentiel chargé : 3 divisions, 4 eleves" in out
+    assert {d["code"]: d["mode_import"] for d in api.referentiel["divisions"]} == {
+        "6A": "EDITEUR", "3B": "EDITEUR", "3C": "SCONET_NOTES"}
+    assert len(api.puts) == 2
+
+
+def test_through_the_api_a_refusal_loads_nothing(monkeypatch, capsys):
+    api = FakeApi(None)
+    monkeypatch.setattr(cli, "local_client", lambda args, uai=None, role="CE": api)
+    assert cli.main(["referentiel", "sts", EDT, "--uai", UAI]) == cli.EXIT_REJECTED
+    assert api.puts == []
+
+
+def test_get_referentiel_maps_an_absent_referentiel_to_none(monkeypatch):
+    client = cli.ApiClient("http://api.invalid", "jeton")
+
+    def call(method, path, **kw):
+        raise cli.ApiCallError("[REFERENTIEL_ABSENT] Aucun référentiel…", code="REFERENTIEL_ABSENT")
+    monkeypatch.setattr(client, "call", call)
+    assert client.get_referentiel() is None
+
+    def other(method, path, **kw):
+        raise cli.ApiCallError("[FORBIDDEN] …", code="FORBIDDEN")
+    monkeypatch.setattr(client, "call", other)
+    with pytest.raises(cli.CliError):
+        client.get_referentiel()
