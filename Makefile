@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test test-unit test-integration test-browser screenshot bench clean
+.PHONY: install demo test test-unit test-integration test-browser screenshot bench clean synth test-infra
 
 install: $(STAMP)
 
@@ -24,7 +24,7 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core
 
-test: install $(CHROMIUM)
+test: install $(CHROMIUM) test-infra
 	$(BIN)/python -m pytest
 
 test-browser: install $(CHROMIUM)
@@ -45,3 +45,31 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
+
+# --- infrastructure (infra/, docs/deploiement.md) ------------------------------------------------
+# `cdk synth` of every stage with the pinned CDK CLI (npm) and a dummy account: no credentials,
+# nothing sent to AWS (instance metadata and telemetry off); then cfn-lint (exit 4 = warnings
+# only, a pass) and the template tests.
+INFRA_STAMP := $(VENV)/.infra-installed
+CDK         := infra/node_modules/.bin/cdk
+SYNTH_ENV   := CDK_DEFAULT_ACCOUNT=123456789012 CDK_DEFAULT_REGION=eu-west-3 AWS_DEFAULT_REGION=eu-west-3 \
+               AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true \
+               JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+
+$(INFRA_STAMP): infra/requirements.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $(INFRA_STAMP)
+
+$(CDK): infra/package.json infra/package-lock.json
+	npm ci --prefix infra --no-audit --no-fund --loglevel=error
+	touch $(CDK)
+
+synth: $(INFRA_STAMP) $(CDK)
+	rm -rf infra/cdk.out infra/chalice.out
+	cd infra && env $(SYNTH_ENV) node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting \
+		--no-ec2creds --no-lookups
+	$(BIN)/cfn-lint infra/cdk.out/*.template.json; rc=$$?; \
+		if [ $$rc -ne 0 ] && [ $$rc -ne 4 ]; then echo "cfn-lint : code $$rc"; exit $$rc; fi
+
+test-infra: synth
+	$(BIN)/python -m pytest tests/infra

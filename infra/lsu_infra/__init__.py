@@ -1,0 +1,1 @@
+"""AWS CDK stack of lsu-import (one per Chalice stage)."""
