@@ -89,17 +89,38 @@ def process_bilans_event(event: dict, rt) -> dict:
     for item in items:
         groups.setdefault((item.uai, item.import_id), []).append(item)
     for (uai, import_id), group in groups.items():
+        failures.update(commit_group(rt, group))
         try:
-            for start in range(0, len(group), TRANSACTION_BILANS):
-                commit_bilans(rt.models, group[start:start + TRANSACTION_BILANS], partial(_evaluate, rt))
             request_report(rt.models, partial(send_report_message, rt), uai, import_id)
-        except Exception as exc:  # any failure: these records are retried, then go to the DLQ
-            logger.exception("échec du lot de bilans de l'import %s/%s", uai, import_id)
+        except Exception as exc:  # the group's records come back; the request is renewed then
+            logger.exception("demande de rapport impossible pour l'import %s/%s", uai, import_id)
             failures.update({i.message_id: exc for i in group})
     return process_partial_response(
         event=event, record_handler=partial(_raise_if_failed, failures),
         processor=BatchProcessor(event_type=EventType.SQS),
     )
+
+
+def commit_group(rt, group: list[Item]) -> dict[str, Exception]:
+    """Commit a batch's bilans of one import; returns the failed ones by message id. When a
+    transaction fails, its bilans are retried one by one: a poison bilan then fails alone and does
+    not drag the others of its batch to the DLQ."""
+    evaluate = partial(_evaluate, rt)
+    failures: dict[str, Exception] = {}
+    chunks = [group[s:s + TRANSACTION_BILANS] for s in range(0, len(group), TRANSACTION_BILANS)]
+    while chunks:
+        chunk = chunks.pop(0)
+        try:
+            commit_bilans(rt.models, chunk, evaluate)
+        except Exception as exc:  # noqa: BLE001 — any failure: isolate the culprit, SQS retries it
+            if len(chunk) > 1:
+                logger.warning("échec d'un lot de %d bilans : nouvel essai un par un", len(chunk), exc_info=True)
+                chunks[:0] = [[item] for item in chunk]
+                continue
+            logger.exception("échec du bilan %s de l'import %s/%s", chunk[0].bilan_id, chunk[0].uai,
+                             chunk[0].import_id)
+            failures[chunk[0].message_id] = exc
+    return failures
 
 
 def _raise_if_failed(failures: dict[str, Exception], record) -> None:
