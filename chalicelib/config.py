@@ -46,6 +46,8 @@ class Settings:
     endpoint_url: str | None = None
     xsd_path: str = field(default_factory=_default_xsd_path)
     max_file_bytes: int = 50 * MB
+    # A collège's file holds a few thousand bilans (≈1,300 élèves × 3 périodes + cycles at most).
+    max_bilans: int = 20_000
     upload_expiry_seconds: int = 900
     token_secret: str = "lsu-dev-secret-change-me"
     stage: str = "local"
@@ -67,6 +69,7 @@ class Settings:
             endpoint_url=env.get("LSU_AWS_ENDPOINT_URL") or env.get("AWS_ENDPOINT_URL") or None,
             xsd_path=env.get("LSU_XSD_PATH") or _default_xsd_path(),
             max_file_bytes=int(env.get("LSU_MAX_FILE_BYTES", 50 * MB)),
+            max_bilans=int(env.get("LSU_MAX_BILANS", 20_000)),
             upload_expiry_seconds=min(int(env.get("LSU_UPLOAD_EXPIRY_SECONDS", 900)), 900),
             token_secret=env.get("LSU_TOKEN_SECRET", "lsu-dev-secret-change-me"),
             stage=env.get("LSU_STAGE", "local"),
@@ -87,6 +90,7 @@ class Settings:
             "AWS_DEFAULT_REGION": self.region,
             "LSU_XSD_PATH": self.xsd_path,
             "LSU_MAX_FILE_BYTES": str(self.max_file_bytes),
+            "LSU_MAX_BILANS": str(self.max_bilans),
             "LSU_UPLOAD_EXPIRY_SECONDS": str(self.upload_expiry_seconds),
             "LSU_TOKEN_SECRET": self.token_secret,
             "LSU_STAGE": self.stage,

@@ -150,7 +150,7 @@ def _check_and_split(rt, record) -> tuple[_Checked, list[str]]:
         return _Checked(False, {}, [too_large], size, None), []
     data = rt.s3.get_object(Bucket=settings.bucket, Key=record.cle_s3)["Body"].read()
     sha = hashlib.sha256(data).hexdigest()
-    result = stream.check_and_split(data, rt.schema, record.uai)
+    result = stream.check_and_split(data, rt.schema, record.uai, settings.max_bilans)
     del data
     if not result.ok:
         return _Checked(False, result.entete, result.erreurs, size, sha), []

@@ -56,7 +56,13 @@ def _release(el: etree._Element) -> None:
         del parent[0]
 
 
-def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str) -> StreamedFile:
+def too_many_bilans(limit: int) -> dict:
+    return message("TOO_MANY_BILANS", f"Maximum : {limit} bilans par fichier ; le fichier en contient davantage.")
+
+
+def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str,
+                    max_bilans: int | None = None) -> StreamedFile:
+    """Checks and split in one pass; the split stops as soon as `max_bilans` is passed."""
     for check in validation.PRECHECKS:
         err = check(data)
         if err:
@@ -74,6 +80,8 @@ def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str) -> 
             bilan = bilan_periodique(el, idx) if el.tag == _BILAN_TAGS[0] else bilan_cycle(el, idx)
             out.bilans.append(_ENCODE(bilan))
             _release(el)
+            if max_bilans is not None and len(out.bilans) > max_bilans:
+                return StreamedFile(erreurs=[too_many_bilans(max_bilans)])
         else:
             root = context.root
             err = validation.check_no_dtd(root) or validation.check_namespace(root)
