@@ -47,6 +47,7 @@ def endpoint(action: str):
             try:
                 identity = identify(request.headers, rt.settings.token_secret)
                 authorize(identity, action)
+                _same_school(identity, request)
                 return fn(request, rt, identity, *args, **kwargs)
             except AuthError as exc:
                 return error_response(exc.code, STATUS_OF[exc.code])
@@ -54,6 +55,13 @@ def endpoint(action: str):
                 return error_response(exc.code, exc.status, exc.detail, **exc.extra)
         return wrapper
     return decorate
+
+
+def _same_school(who: Identity, request) -> None:
+    """The school comes from the identity only: a request naming another UAI is refused."""
+    named = (request.query_params or {}).get("uai")
+    if named is not None and named != who.uai:
+        raise ApiError("FORBIDDEN", "Ces données ne sont pas celles de votre établissement.")
 
 
 def _body(request) -> dict:
@@ -258,12 +266,20 @@ def _editor(rt, who: Identity, state: BilanState) -> Editor:
                   services=frozenset(m for (e, m, div) in ref.services if e == who.sub and div == division))
 
 
+def _bilan_not_found(rt, who: Identity, id_be: str) -> ApiError:
+    """403 for an élève who is not the caller's school's (whatever another school holds), else 404."""
+    etab = _current(rt, who.uai)
+    if etab is None or id_be not in rt.referentiel(etab.referentiel_cle).eleves_by_id_be:
+        return ApiError("FORBIDDEN", "Cet élève n'est pas scolarisé dans votre établissement.")
+    return ApiError("NOT_FOUND", "Bilan introuvable pour votre établissement.")
+
+
 def _change_bilan(rt, who: Identity, id_be: str, bilan: str, change) -> Response:
     key = bilan_key_from_path(who.uai, id_be, bilan)
     try:
         row = update_bilan(rt.models, key, lambda state: change(state, _editor(rt, who, state)))
     except LookupError as exc:
-        raise ApiError("NOT_FOUND", "Bilan introuvable pour votre établissement.") from exc
+        raise _bilan_not_found(rt, who, id_be) from exc
     except EditRefused as exc:
         return json_response({"erreur": exc.message}, EDIT_STATUS.get(exc.code, 409))
     return json_response(merge.view(bilan_state(row)))
@@ -274,7 +290,7 @@ def visible_bilan(rt, who: Identity, id_be: str, bilan: str) -> dict:
     try:
         row = rt.models.Bilan.get(*bilan_key_from_path(who.uai, id_be, bilan), consistent_read=True)
     except DoesNotExist as exc:
-        raise ApiError("NOT_FOUND", "Bilan introuvable pour votre établissement.") from exc
+        raise _bilan_not_found(rt, who, id_be) from exc
     v = merge.view(bilan_state(row))
     _check_division((v.get("eleve") or {}).get("division"), visible_divisions(rt, who))
     return v
@@ -355,8 +371,12 @@ def search_views(rt, who: Identity, params: dict) -> list[dict]:
         condition = (Bilan.cle == cle) if cle else None
         rows = Bilan.par_division.query(division_key(who.uai, division), range_key_condition=condition)
     elif eleve:
-        rows = Bilan.query(eleve_key(who.uai, eleve), range_key_condition=(Bilan.cle == cle) if cle else None,
-                           consistent_read=True)
+        if not eleve.isdigit():
+            raise ApiError("BAD_REQUEST", "« eleve » est l'identifiant SIECLE (id-be) de l'élève, en chiffres.")
+        rows = list(Bilan.query(eleve_key(who.uai, eleve), range_key_condition=(Bilan.cle == cle) if cle else None,
+                           consistent_read=True))
+        if not rows and (refused := _bilan_not_found(rt, who, eleve)).code == "FORBIDDEN":
+            raise refused
     else:
         raise ApiError("BAD_REQUEST", "Indiquez une classe (division) ou un élève (eleve).")
     views = [merge.view(bilan_state(r)) for r in rows]

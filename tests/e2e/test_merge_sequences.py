@@ -148,13 +148,3 @@ def test_entries_made_in_lsu_are_kept_then_completion_lock_and_unlock(api_for):
     assert api_for(spec.uai, "DELEGUE_CE").call("DELETE", f"{url}/verrou").status_code == 403
     assert ce.call("DELETE", f"{url}/verrou").json()["verrouille"] is False
     assert pp.call("PUT", f"{url}/parties/acquis_conseils", json={"valeur": "Revu."}).status_code == 200
-
-
-def test_bilans_of_another_school_are_unreachable(api_for):
-    spec, ref, ce, files = school(api_for, "0790005E", {})
-    id_be = eleve_of(ref, "5A")
-    ce.import_bytes(files["full"])
-    assert ce.call("GET", f"/bilans/{id_be}/{PERIODE}").status_code == 200
-    other = api_for("0790006F")
-    assert other.call("GET", f"/bilans/{id_be}/{PERIODE}").status_code == 404
-    assert ce.call("GET", f"/bilans/{id_be}/X-1").status_code == 400

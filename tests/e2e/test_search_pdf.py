@@ -59,4 +59,4 @@ def test_pp_and_teacher_see_only_their_divisions(api_for):
     b = api_for(SPEC.uai).call("GET", "/bilans", params={"division": other}).json()["bilans"][0]
     assert pp.call("GET", f"/bilans/{b['id_be']}/{b['bilan']}").status_code == 403
     assert pp.call("GET", f"/bilans/{b['id_be']}/{b['bilan']}/pdf").status_code == 403
-    assert api_for("0793002B").call("GET", f"/bilans/{b['id_be']}/{b['bilan']}/pdf").status_code == 404
+    assert api_for("0793002B").call("GET", f"/bilans/{b['id_be']}/{b['bilan']}/pdf").status_code == 403
