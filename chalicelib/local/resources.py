@@ -23,15 +23,17 @@ def dlq_name(name: str) -> str:
     return f"{name}-dlq"
 
 
-def create_queues(sqs, settings: Settings) -> dict[str, str]:
+def create_queues(sqs, settings: Settings, visibility: dict[str, int] | None = None) -> dict[str, str]:
+    """`visibility` overrides the timeouts by role (the fault tests shorten them)."""
     urls = {}
     for role, name in queue_names(settings).items():
-        visibility, max_receive = QUEUE_SETTINGS[role]
+        default_visibility, max_receive = QUEUE_SETTINGS[role]
+        timeout = (visibility or {}).get(role, default_visibility)
         dlq_url = sqs.create_queue(QueueName=dlq_name(name),
                                    Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         urls[role] = sqs.create_queue(QueueName=name, Attributes={
-            "VisibilityTimeout": str(visibility),
+            "VisibilityTimeout": str(timeout),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive)}),
         })["QueueUrl"]
         if role == "bilans":
@@ -61,8 +63,9 @@ def create_bucket(s3, sqs, settings: Settings, uploads_url: str, allowed_origins
                                  "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": UPLOAD_PREFIX}]}}}]})
 
 
-def create_resources(rt: Runtime, allowed_origins: list[str] | None = None) -> dict[str, str]:
-    urls = create_queues(rt.sqs, rt.settings)
+def create_resources(rt: Runtime, allowed_origins: list[str] | None = None,
+                     visibility: dict[str, int] | None = None) -> dict[str, str]:
+    urls = create_queues(rt.sqs, rt.settings, visibility)
     create_bucket(rt.s3, rt.sqs, rt.settings, urls["uploads"], allowed_origins or ["http://127.0.0.1:8000"])
     create_tables(rt.models)
     return urls

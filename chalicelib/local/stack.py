@@ -8,9 +8,10 @@ import threading
 from dataclasses import replace
 
 from chalicelib.config import Settings
-from chalicelib.local.dispatcher import Dispatcher, QueueBinding
+from chalicelib.local.dispatcher import Dispatcher
 from chalicelib.local.emulator import MotoServer, free_port
 from chalicelib.local.resources import create_resources
+from chalicelib.local.workers import bindings
 from chalicelib.runtime import Runtime, build_runtime
 
 logger = logging.getLogger(__name__)
@@ -69,15 +70,9 @@ class LocalStack:
         from chalicelib.runtime import get_runtime, reset_runtime
         reset_runtime()
         self.runtime = get_runtime()
-        urls = create_resources(self.runtime, allowed_origins=[self.api_url, f"http://localhost:{self.api_port}"])
-        handlers = app_handlers()
-        pollers = {"uploads": 1, "bilans": self.bilan_pollers, "report": 1, "bilans-dlq": 1}
-        batch = {"uploads": 1, "bilans": 10, "report": 1, "bilans-dlq": 10}
-        bindings = []
-        for role, url in urls.items():
-            arn = self.runtime.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            bindings.append(QueueBinding(role, url, arn, handlers[role], batch[role], pollers[role]))
-        self.dispatcher = Dispatcher(build_runtime(settings).sqs, settings.region, bindings).start()
+        create_resources(self.runtime, allowed_origins=[self.api_url, f"http://localhost:{self.api_port}"])
+        queues = bindings(self.runtime, app_handlers(), self.bilan_pollers)
+        self.dispatcher = Dispatcher(build_runtime(settings).sqs, settings.region, queues).start()
         if self.serve_api:
             self._start_api()
 
