@@ -12,7 +12,7 @@ from chalice import BadRequestError, Response
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib import catalogue, merge, pdf, report
-from chalicelib.auth import AuthError, Identity, authorize, identify
+from chalicelib.auth import AuthError, Identity, authorize, identify_request
 from chalicelib.config import UPLOAD_PREFIX
 from chalicelib.merge import BilanState, EditRefused, Editor
 from chalicelib.store import (EN_ATTENTE_FICHIER, bilan_state, current_school, division_key, eleve_key,
@@ -45,7 +45,7 @@ def endpoint(action: str):
         @wraps(fn)
         def wrapper(request, rt, *args, **kwargs):
             try:
-                identity = identify(request.headers, rt.settings.token_secret)
+                identity = identify_request(request, rt.settings)
                 authorize(identity, action)
                 _same_school(identity, request)
                 return fn(request, rt, identity, *args, **kwargs)

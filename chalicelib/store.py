@@ -3,8 +3,9 @@ endpoint), so nothing is read from the environment at import time; adapters rece
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from pynamodb.attributes import (BooleanAttribute, JSONAttribute, NumberAttribute,
+from pynamodb.attributes import (BooleanAttribute, JSONAttribute, NumberAttribute, TTLAttribute,
                                  UnicodeAttribute, VersionAttribute)
 from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -21,6 +22,8 @@ TERMINE = "TERMINE"
 FICHIER_REJETE = "FICHIER_REJETE"
 
 # Per-import counters, advanced atomically by the workers (nouveaux = bilans new to LSU).
+# How long a bilan's result of an import is kept (the school year and the next one's start).
+RESULTATS_RETENTION = timedelta(days=400)
 COUNTERS = ("traites", "nouveaux", "mis_a_jour", "inchanges", "rejetes", "avertissements")
 
 
@@ -82,6 +85,9 @@ def make_models(settings: Settings) -> Models:
         cycle = NumberAttribute(null=True)
         ligne = NumberAttribute(null=True)
         messages = JSONAttribute(default=list)
+        # Results outlive the school year (the synthèse itself is kept in S3); DynamoDB's TTL
+        # removes them after RESULTATS_RETENTION (infra/: TTL on this attribute).
+        expire_le = TTLAttribute(null=True)
 
     class ParDivision(GlobalSecondaryIndex):
         """Bilans of a division (recherche de bilans, PDF of a division)."""

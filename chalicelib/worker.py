@@ -20,7 +20,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import checks, rules
 from chalicelib.merge import merge_import
-from chalicelib.store import COUNTERS, EN_COURS, Models, bilan_row, bilan_state, eleve_key, import_key
+from chalicelib.store import (COUNTERS, EN_COURS, RESULTATS_RETENTION, Models, bilan_row, bilan_state, eleve_key,
+                              import_key)
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def result_row(models: Models, item: Item, statut: str, messages: list[dict]):
     bilan = item.bilan
     return models.Resultat(import_key(item.uai, item.import_id), item.bilan_id, type=bilan["type"], statut=statut,
                            eleve=bilan["eleve"], periode=bilan.get("periode"), cycle=bilan.get("cycle"),
-                           ligne=bilan.get("ligne"), messages=messages)
+                           ligne=bilan.get("ligne"), messages=messages, expire_le=RESULTATS_RETENTION)
 
 
 def _evaluate(rt, item: Item) -> tuple[list[dict], str | None]:

@@ -89,6 +89,21 @@ def test_malformed_message_is_the_only_failure_of_its_batch(rt):
     assert rt.models.Import.get(spec.uai, rec.import_id).traites == len(bilans)
 
 
+def test_a_poison_bilan_fails_alone_and_the_rest_of_its_batch_is_written(rt):
+    spec = SchoolSpec(uai="0760010K", divisions_par_niveau=1, eleves_par_division=2)
+    bilans = _bilans(rt, spec)[:10]
+    rec = _new_import(rt, spec.uai, EN_COURS, total=10)
+    good = splitter.bilan_messages(rt, rec, bilans[:9], _referentiel(rt, spec))
+    poison = splitter.bilan_messages(rt, rec, bilans[9:], "referentiels/absent.json")   # unreadable référentiel
+    event = _event(good[:4] + poison + good[4:])
+    response = worker.process_bilans_event(event, rt)
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][4]["messageId"]}]}
+    after = rt.models.Import.get(spec.uai, rec.import_id, consistent_read=True)
+    assert (after.traites, after.nouveaux) == (9, 9)
+    written = list(rt.models.Resultat.query(import_key(spec.uai, rec.import_id)))
+    assert len(written) == 9 and all(r.expire_le is not None for r in written)
+
+
 def test_duplicate_s3_event_changes_nothing(api_for, rt):
     spec = SchoolSpec(uai="0760003C", divisions_par_niveau=1, eleves_par_division=2)
     api = api_for(spec.uai)
