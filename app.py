@@ -64,6 +64,11 @@ def get_referentiel():
     return api.get_referentiel(app.current_request, get_runtime())
 
 
+@app.route("/referentiel/exports", methods=["POST"])
+def import_referentiel_exports():
+    return api.import_referentiel_exports(app.current_request, get_runtime())
+
+
 @app.route("/referentiel/divisions/{code}/mode", methods=["PUT"])
 def set_division_mode(code):
     return api.set_division_mode(app.current_request, get_runtime(), code)

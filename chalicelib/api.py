@@ -1,6 +1,8 @@
 """HTTP API bodies (JSON, French messages with stable codes). `app.py` only routes here."""
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import logging
 import json
@@ -237,6 +239,56 @@ def set_division_mode(request, rt, who: Identity, code: str) -> Response:
     if errors:
         return _invalid_referentiel(errors)
     return json_response(store_referentiel(rt, data, etab.referentiel_sha256))
+
+
+# Exports travel base64-encoded in the JSON body: API Gateway takes at most 10 MB a request.
+EXPORTS_MAX_BYTES = 7 * 1024 * 1024
+
+
+def _export_files(body: dict) -> tuple[list[bytes], list[str]]:
+    fichiers = body.get("fichiers")
+    if not isinstance(fichiers, list) or not fichiers or len(fichiers) > 5:
+        raise ApiError("BAD_REQUEST", "« fichiers » : de 1 à 5 fichiers d'export {nom, contenu (base64)}.")
+    datas, noms = [], []
+    for f in fichiers:
+        if not isinstance(f, dict) or not isinstance(f.get("contenu"), str):
+            raise ApiError("BAD_REQUEST", "Chaque fichier est un objet {nom, contenu (base64)}.")
+        try:
+            datas.append(base64.b64decode(f["contenu"], validate=True))
+        except (ValueError, binascii.Error) as exc:
+            raise ApiError("BAD_REQUEST", f"Contenu base64 illisible : {str(f.get('nom'))[:100]}.") from exc
+        noms.append(str(f.get("nom") or f"fichier {len(noms) + 1}")[:255])
+    if sum(map(len, datas)) > EXPORTS_MAX_BYTES:
+        raise ApiError("FILE_TOO_LARGE", f"Maximum : {EXPORTS_MAX_BYTES} octets par envoi ; envoyez les "
+                       "fichiers un par un.", status=413)
+    return datas, noms
+
+
+@endpoint("referentiel:write")
+def import_referentiel_exports(request, rt, who: Identity) -> Response:
+    """The référentiel from the school's SIECLE and STS Web exports: merged into the current one
+    (modes of existing divisions kept), atomic, with the report of what changed. `pre_controle`:
+    the report only, nothing stored."""
+    from chalicelib.referentiel.exports import ExportError, import_exports
+    body = _body(request)
+    pre_controle = body.get("pre_controle", False)
+    if not isinstance(pre_controle, bool):
+        raise ApiError("BAD_REQUEST", "« pre_controle » doit valoir true ou false.")
+    datas, noms = _export_files(body)
+    try:
+        current, etab = _read_referentiel(rt, who.uai)
+    except ApiError as exc:
+        if exc.code != "REFERENTIEL_ABSENT":
+            raise
+        current, etab = None, None
+    try:
+        data, rapport = import_exports(current, datas, who.uai, noms=noms, max_bytes=EXPORTS_MAX_BYTES)
+    except ExportError as exc:
+        return json_response({"erreur": exc.erreurs[0], "erreurs": exc.erreurs}, 400)
+    if pre_controle:
+        return json_response({"uai": who.uai, "pre_controle": True, "rapport": rapport})
+    stored = store_referentiel(rt, data, etab.referentiel_sha256 if etab else None)
+    return json_response({**stored, "pre_controle": False, "rapport": rapport})
 
 
 # --- bilans: read, complete, lock ------------------------------------------------------------------
