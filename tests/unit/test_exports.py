@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
-from lxml import etree
 
 from chalicelib import checks
 from chalicelib.catalogue import CATALOGUE
-from chalicelib.generator import SchoolSpec, generate_lsu_xml
 from chalicelib.referentiel import index_referentiel, validate_referentiel
 from chalicelib.referentiel.exports import (
     BEE_ELEVES, BEE_NOMENCLATURES, CONSEIL_FICHIER, STS_EDT, TYPES_STS, ExportError, import_exports,
@@ -27,15 +24,9 @@ from chalicelib.referentiel.exports import (
 from chalicelib.referentiel.fusion import Apports, fusionner, niveau_du_mef
 from chalicelib.split import split_bilans
 from chalicelib.validation import check_file
+from exports_school import ELEVES, FIXTURES, NOMENCLATURE, STS, UAI, fixture, lsu_file_of_the_fixture_school
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
-UAI = "0999999Z"
-ELEVES, NOMENCLATURE, STS = "ElevesSansAdresses", "Nomenclature", "sts_emp_0999999Z_2025"
 ENCODAGES = ("utf8", "latin1")
-
-
-def fixture(nom: str, encodage: str = "latin1") -> bytes:
-    return (FIXTURES / f"{nom}.{encodage}.xml").read_bytes()
 
 
 def texte(nom: str) -> str:
@@ -596,25 +587,7 @@ def test_an_unknown_mode_for_new_divisions_is_a_programming_error(ref_complet):
 # --- round trip: exports → référentiel → the checks of an LSU import -------------------------------
 
 def _lsu_import_of_the_fixture_school(schema) -> list[dict]:
-    """A generated (XSD-valid) LSU file of school 0999999Z whose 6A élève is Léa DUPRÉ (4100001),
-    taught Français by 51001 and Mathématiques by 51002 (STS Web ids), whose 5A élève is unknown to
-    SIECLE and whose 3A élève is Anaïs MÜLLER (4100004, left in January)."""
-    spec = SchoolSpec(uai=UAI, divisions_par_niveau=1, eleves_par_division=1)
-    ns = {"l": "urn:fr:edu:scolarite:lsun:bilans:import"}
-    root = etree.fromstring(generate_lsu_xml(spec))
-    ids_be = {"6A": "4100001", "5A": "9999999", "3A": "4100004"}
-    eleves = {}
-    for el in root.iterfind(".//l:eleves/l:eleve", ns):
-        if el.get("code-division") in ids_be:
-            el.set("id-be", ids_be[el.get("code-division")])
-            eleves[el.get("id")] = el.get("code-division")
-    bilan = next(b for b in root.iterfind(".//l:bilan-periodique", ns) if eleves.get(b.get("eleve-ref")) == "6A")
-    enseignants = {e.get("id"): e for e in root.iterfind(".//l:enseignants/l:enseignant", ns)}
-    for acquis in bilan.iterfind(".//l:acquis", ns):
-        id_sts = {"DI_020700_S": "51001", "DI_061300_S": "51002"}.get(acquis.get("discipline-ref"))
-        if id_sts:
-            enseignants[acquis.get("enseignant-refs")].set("id-sts", id_sts)
-    checked = check_file(etree.tostring(root, xml_declaration=True, encoding="UTF-8"), schema, UAI)
+    checked = check_file(lsu_file_of_the_fixture_school(), schema, UAI)
     assert checked.ok, checked.erreurs
     return list(split_bilans(checked.root))
 
