@@ -309,6 +309,41 @@ async function parametrage() {
   } catch (e) { $("parametrage-etat").textContent = e.message; }
 }
 
+// --- référentiel depuis les exports SIECLE et STS Web ----------------------------------------------
+const DONNEES = { eleves: "Élèves", enseignants: "Enseignants", divisions: "Classes", services: "Services d'enseignement",
+                  matieres: "Matières", modalites_election: "Modalités d'élection" };
+const base64 = (file) => new Promise((ok, ko) => { const r = new FileReader();
+  r.onload = () => ok(String(r.result).split(",")[1] || ""); r.onerror = () => ko(r.error); r.readAsDataURL(file); });
+$("form-exports").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const preControle = $("exports-pre-controle").checked;
+  $("exports-erreurs").replaceChildren(); $("exports-rapport").hidden = true;
+  $("exports-etat").textContent = "Lecture des exports…";
+  try {
+    const fichiers = await Promise.all([...$("exports").files].map(async (f) => ({ nom: f.name, contenu: await base64(f) })));
+    const r = await fetch("/referentiel/exports", { method: "POST",
+      headers: { "Authorization": "Bearer " + jeton(), "Content-Type": "application/json" },
+      body: JSON.stringify({ fichiers, pre_controle: preControle }) });
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      const erreurs = data.erreurs || [data.erreur || { code: r.status, message: "Erreur" }];
+      $("exports-etat").textContent = "Référentiel inchangé : " + erreurs.length + " problème(s).";
+      $("exports-erreurs").replaceChildren(...erreurs.map((e) => el("li", "[" + e.code + "] " + (e.fichier ? e.fichier + (e.ligne ? ", ligne " + e.ligne : "") + " : " : "")
+        + e.message + (e.conseil ? " — Que faire ? " + e.conseil : ""))));
+      return;
+    }
+    const resume = data.rapport.resume || {};
+    $("exports-lignes").replaceChildren(...Object.entries(DONNEES).filter(([k]) => resume[k]).map(([k, libelle]) => {
+      const tr = el("tr"); tr.append(el("td", libelle), el("td", resume[k].ajoutes || 0), el("td", resume[k].modifies || 0), el("td", resume[k].supprimes || 0));
+      return tr; }));
+    $("exports-rapport").hidden = false;
+    const ignores = (data.rapport.eleves && data.rapport.eleves.ignores) || [];
+    $("exports-etat").textContent = (preControle ? "Pré-contrôle : rien n'a été enregistré." : "Référentiel mis à jour.")
+      + (ignores.length ? " " + ignores.length + " élève(s) ignoré(s) : " + ignores.map((e) => e.prenom + " " + e.nom + " (" + e.motif + ")").join(", ") + "." : "");
+    if (!preControle) { parametrage(); chargerDivisions(); }
+  } catch (e) { $("exports-etat").textContent = e.message; }
+});
+
 // --- démarrage --------------------------------------------------------------------------------------
 (async () => {
   await chargerEtablissements();

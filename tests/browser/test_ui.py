@@ -121,3 +121,32 @@ def test_a_ce_of_another_school_gets_403_on_the_synthese(login, page, api_for):
     page.wait_for_selector("#etat.erreur")
     assert "[FORBIDDEN]" in page.inner_text("#etat")
     assert page.is_hidden("#bloc-synthese")
+
+
+def test_ce_updates_the_referentiel_from_siecle_and_sts_exports(login, page, api_for, tmp_path):
+    import base64
+
+    from exports_school import EDT, ELEVES, FIXTURES, NOMENCLATURE, STS, UAI
+    first = api_for(UAI).call("POST", "/referentiel/exports", json={"fichiers": [
+        {"nom": "eleves.xml", "contenu": base64.b64encode((FIXTURES / f"{ELEVES}.latin1.xml").read_bytes()).decode()}]})
+    assert first.status_code == 200, first.text              # the school exists: it can log in
+    login(UAI, "CE")
+    page.click("#menu button[data-page=page-parametrage]")
+    page.set_input_files("#exports", [str(FIXTURES / f"{EDT}.xml")])
+    page.click("#envoyer-exports")
+    page.wait_for_selector("#exports-erreurs li")
+    assert "[EXPORT_FICHIER_EDT]" in page.inner_text("#exports-erreurs") and "sts_emp" in page.inner_text("#exports-erreurs")
+    assert "Référentiel inchangé" in page.inner_text("#exports-etat")
+
+    page.set_input_files("#exports", [str(FIXTURES / f"{n}.latin1.xml") for n in (ELEVES, NOMENCLATURE, STS)])
+    page.check("#exports-pre-controle")
+    page.click("#envoyer-exports")
+    page.wait_for_selector("#exports-rapport:not([hidden])")
+    assert "rien n'a été enregistré" in page.inner_text("#exports-etat")
+    assert "Enseignants" in page.inner_text("#exports-lignes")
+
+    page.uncheck("#exports-pre-controle")
+    page.click("#envoyer-exports")
+    page.wait_for_function("document.getElementById('exports-etat').textContent.startsWith('Référentiel mis à jour')")
+    page.wait_for_function("document.querySelectorAll('#classes tr').length >= 3")
+    assert {"6A", "3B", "3C"} <= set(page.locator("#classes tr td:first-child").all_inner_texts())
