@@ -67,7 +67,7 @@ $(CDK): infra/package.json infra/package-lock.json
 synth: $(INFRA_STAMP) $(CDK)
 	rm -rf infra/cdk.out infra/chalice.out
 	cd infra && env $(SYNTH_ENV) node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting \
-		--no-ec2creds --no-lookups
+		--no-ec2creds --no-lookups -c cognitoDomainPrefix=lsu-import-exemple
 	$(BIN)/cfn-lint infra/cdk.out/*.template.json; rc=$$?; \
 		if [ $$rc -ne 0 ] && [ $$rc -ne 4 ]; then echo "cfn-lint : code $$rc"; exit $$rc; fi
 

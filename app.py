@@ -11,7 +11,7 @@ app.api.binary_types.append("application/pdf")
 
 @app.route("/", methods=["GET"])
 def index():
-    return web.index_page()
+    return web.index_page(get_runtime().settings)
 
 
 @app.route("/app.js", methods=["GET"])

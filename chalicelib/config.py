@@ -51,6 +51,9 @@ class Settings:
     upload_expiry_seconds: int = 900
     token_secret: str = "lsu-dev-secret-change-me"
     stage: str = "local"
+    # The web front's login on AWS (Cognito hosted UI, authorization code with PKCE).
+    cognito_domain: str | None = None
+    cognito_client_id: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -73,6 +76,8 @@ class Settings:
             upload_expiry_seconds=min(int(env.get("LSU_UPLOAD_EXPIRY_SECONDS", 900)), 900),
             token_secret=env.get("LSU_TOKEN_SECRET", "lsu-dev-secret-change-me"),
             stage=env.get("LSU_STAGE", "local"),
+            cognito_domain=env.get("LSU_COGNITO_DOMAIN") or None,
+            cognito_client_id=env.get("LSU_COGNITO_CLIENT_ID") or None,
         )
 
     def as_env(self) -> dict[str, str]:
@@ -97,4 +102,6 @@ class Settings:
         }
         if self.endpoint_url:
             env["LSU_AWS_ENDPOINT_URL"] = self.endpoint_url
+        if self.cognito_domain and self.cognito_client_id:
+            env["LSU_COGNITO_DOMAIN"], env["LSU_COGNITO_CLIENT_ID"] = self.cognito_domain, self.cognito_client_id
         return env

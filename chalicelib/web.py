@@ -1,6 +1,7 @@
 """The web front (French): one page and its script, served by the API (issue 5)."""
 from __future__ import annotations
 
+import html
 from importlib import resources
 
 from chalice import Response
@@ -13,5 +14,11 @@ def static(name: str) -> Response:
     return Response(body=body, status_code=200, headers={"Content-Type": _TYPES[name], "Cache-Control": "no-cache"})
 
 
-def index_page() -> Response:
-    return static("index.html")
+def index_page(settings) -> Response:
+    """The page; on AWS it carries the Cognito domain and client it logs in with (app.js)."""
+    page = static("index.html")
+    if settings.cognito_domain and settings.cognito_client_id:
+        tags = "".join(f'<meta name="{name}" content="{html.escape(value)}">\n' for name, value in (
+            ("lsu-cognito-domaine", settings.cognito_domain.rstrip("/")), ("lsu-cognito-client", settings.cognito_client_id)))
+        page.body = page.body.replace("</head>", tags + "</head>", 1)
+    return page

@@ -5,7 +5,8 @@
     cd infra && node_modules/.bin/cdk deploy prod -c frontOrigin=https://… -c alarmEmail=…
 
 Context keys (cdk.json or -c): stages, region (eu-west-3), frontOrigin (the front's origin for
-the bucket's CORS; default: the API's own), alarmEmail, cognitoDomainPrefix, callbackUrls
+the bucket's CORS; default: the API's own), alarmEmail, cognitoDomainPrefix (the stage is
+appended: <prefix>-dev, <prefix>-prod), callbackUrls
 (comma-separated). See docs/deploiement.md."""
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def main() -> None:
         for stage in stages:
             LsuImportStack(app, stage, project_dir=PROJECT, env=cdk.Environment(account=account, region=region),
                            front_origin=ctx("frontOrigin"), alarm_email=ctx("alarmEmail"),
-                           cognito_domain_prefix=ctx("cognitoDomainPrefix"), callback_urls=callback_urls,
+                           cognito_domain_prefix=f"{ctx('cognitoDomainPrefix')}-{stage}" if ctx("cognitoDomainPrefix") else None,
+                           callback_urls=callback_urls,
                            description=f"lsu-import ({stage}) : Bilans > Import du LSU collège")
     app.synth()
 

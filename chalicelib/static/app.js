@@ -5,12 +5,48 @@ const el = (tag, text, cls) => { const e = document.createElement(tag); if (text
 const jeton = () => sessionStorage.getItem("jeton") || "";
 let identite = null;
 
+// Sur AWS, la connexion passe par Cognito (code d'autorisation avec PKCE) : la page reçoit son
+// domaine et son client dans ses balises <meta>. En local, jeton de développement.
+const meta = (nom) => (document.querySelector('meta[name="' + nom + '"]') || {}).content || "";
+const COGNITO = { domaine: meta("lsu-cognito-domaine"), client: meta("lsu-cognito-client") };
+// API Gateway (autorisation Cognito) attend le jeton d'identité seul ; l'API locale, « Bearer ».
+const autorisation = () => (COGNITO.domaine ? jeton() : "Bearer " + jeton());
+
 function lireJeton(t) {
-  try { return JSON.parse(atob(t.split(".")[0].replace(/-/g, "+").replace(/_/g, "/"))); } catch (e) { return null; }
+  const parties = t.split(".");
+  try {
+    const json = atob(parties[parties.length === 3 ? 1 : 0].replace(/-/g, "+").replace(/_/g, "/"));
+    const p = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))));
+    if (parties.length !== 3) return p;
+    const groupes = [].concat(p["cognito:groups"] || []);
+    return { uai: p["custom:uai"], role: Object.keys(ROLES).find((r) => groupes.includes(r)), sub: p["custom:id_sts"] || p.sub };
+  } catch (e) { return null; }
+}
+
+const b64url = (octets) => btoa(String.fromCharCode(...new Uint8Array(octets))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const retourCognito = () => location.origin + location.pathname;
+async function connexionCognito() {
+  const verificateur = b64url(crypto.getRandomValues(new Uint8Array(32)));
+  const etat = b64url(crypto.getRandomValues(new Uint8Array(16)));
+  sessionStorage.setItem("pkce", verificateur); sessionStorage.setItem("etat", etat);
+  const defi = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verificateur)));
+  location.assign(COGNITO.domaine + "/oauth2/authorize?" + new URLSearchParams({ response_type: "code", client_id: COGNITO.client,
+    redirect_uri: retourCognito(), scope: "openid email", state: etat, code_challenge: defi, code_challenge_method: "S256" }));
+}
+async function finConnexionCognito(params) {
+  history.replaceState(null, "", location.pathname);
+  if (!params.get("state") || params.get("state") !== sessionStorage.getItem("etat")) throw new Error("Connexion refusée : réponse inattendue du service d'authentification.");
+  const r = await fetch(COGNITO.domaine + "/oauth2/token", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "authorization_code", client_id: COGNITO.client, code: params.get("code"),
+                                redirect_uri: retourCognito(), code_verifier: sessionStorage.getItem("pkce") || "" }) });
+  const data = await r.json().catch(() => ({}));
+  sessionStorage.removeItem("pkce"); sessionStorage.removeItem("etat");
+  if (!r.ok || !data.id_token) throw new Error("Connexion impossible (" + (data.error || r.status) + ").");
+  connecter(data.id_token);
 }
 
 async function api(method, path, body) {
-  const r = await fetch(path, { method, headers: { "Authorization": "Bearer " + jeton(), "Content-Type": "application/json" },
+  const r = await fetch(path, { method, headers: { "Authorization": autorisation(), "Content-Type": "application/json" },
                                 body: body === undefined ? undefined : JSON.stringify(body) });
   const data = await r.json().catch(() => ({}));
   if (!r.ok) { const e = data.erreur || {}; const err = new Error("[" + (e.code || r.status) + "] " + (e.message || "Erreur")); err.status = r.status; throw err; }
@@ -18,7 +54,7 @@ async function api(method, path, body) {
 }
 
 async function telecharger(path, nom) {
-  const r = await fetch(path, { headers: { "Authorization": "Bearer " + jeton() } });
+  const r = await fetch(path, { headers: { "Authorization": autorisation() } });
   if (!r.ok) { const e = (await r.json().catch(() => ({}))).erreur || {}; throw new Error("[" + (e.code || r.status) + "] " + (e.message || "Téléchargement impossible")); }
   const a = el("a"); a.href = URL.createObjectURL(await r.blob()); a.download = nom;
   document.body.append(a); a.click(); a.remove();
@@ -44,6 +80,7 @@ function majPersonnes() {
 $("etablissement").addEventListener("change", majPersonnes);
 $("role").addEventListener("change", majPersonnes);
 $("se-connecter").addEventListener("click", async () => {
+  if (COGNITO.domaine) { connexionCognito().catch((e) => { $("identite").textContent = e.message; }); return; }
   try {
     const role = $("role").value, prof = role === "PP" || role === "ENSEIGNANT";
     const r = await fetch("/dev/connexion", { method: "POST", headers: { "Content-Type": "application/json" },
@@ -58,7 +95,11 @@ const ROLES = { CE: "chef d'établissement", DELEGUE_CE: "délégué du chef d'�
 function connecter(t) {
   sessionStorage.setItem("jeton", t);
   identite = lireJeton(t);
-  if (!identite) { $("identite").textContent = "Jeton invalide."; return; }
+  if (!identite || !identite.uai || !identite.role) {
+    sessionStorage.removeItem("jeton");
+    $("identite").textContent = identite ? "Ce compte n'a pas d'établissement ou de rôle LSU : voir l'administrateur de l'académie." : "Jeton invalide.";
+    return;
+  }
   $("identite").textContent = "Connecté : établissement " + identite.uai + " — " + ROLES[identite.role] + (identite.sub && identite.sub !== "dev" ? " (STS " + identite.sub + ")" : "");
   $("menu").hidden = false;
   let premiere = null;
@@ -322,7 +363,7 @@ $("form-exports").addEventListener("submit", async (ev) => {
   try {
     const fichiers = await Promise.all([...$("exports").files].map(async (f) => ({ nom: f.name, contenu: await base64(f) })));
     const r = await fetch("/referentiel/exports", { method: "POST",
-      headers: { "Authorization": "Bearer " + jeton(), "Content-Type": "application/json" },
+      headers: { "Authorization": autorisation(), "Content-Type": "application/json" },
       body: JSON.stringify({ fichiers, pre_controle: preControle }) });
     const data = await r.json().catch(() => ({}));
     if (!r.ok) {
@@ -346,6 +387,13 @@ $("form-exports").addEventListener("submit", async (ev) => {
 
 // --- démarrage --------------------------------------------------------------------------------------
 (async () => {
+  if (COGNITO.domaine) {
+    document.querySelectorAll("#connexion .ligne > div:not(:last-child)").forEach((d) => { d.hidden = true; });
+    const params = new URLSearchParams(location.search);
+    if (params.get("code")) { try { await finConnexionCognito(params); } catch (e) { $("identite").textContent = e.message; } }
+    else if (jeton()) connecter(jeton());
+    return;
+  }
   await chargerEtablissements();
   const hash = new URLSearchParams(location.hash.slice(1));
   if (hash.get("jeton")) { history.replaceState(null, "", location.pathname + (hash.get("synthese") ? "#synthese=" + hash.get("synthese") : "")); connecter(hash.get("jeton")); }

@@ -214,8 +214,10 @@ class LsuImportStack(Stack):
             write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
             id_token_validity=Duration.hours(1), access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.hours(12), prevent_user_existence_errors=True)
+        self.login_domain = None   # the hosted UI the web front logs in with (app.js, PKCE)
         if domain_prefix:
-            pool.add_domain("Domaine", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=domain_prefix))
+            domain = pool.add_domain("Domaine", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=domain_prefix))
+            self.login_domain = domain.base_url()
         return pool, client
 
     # --- the Chalice app -----------------------------------------------------------------------
@@ -258,6 +260,10 @@ class LsuImportStack(Stack):
             fn.add_property_override("Role", role.role_arn)
             fn.add_property_override("FunctionName", function_name)
             fn.add_resource_dependency(log_group.node.default_child)
+            if name == "api_handler" and self.login_domain:
+                fn.add_property_override("Environment.Variables.LSU_COGNITO_DOMAIN", self.login_domain)
+                fn.add_property_override("Environment.Variables.LSU_COGNITO_CLIENT_ID",
+                                         self.user_pool_client.user_pool_client_id)
             reserved = self.function_config.get(name, {}).get("reserved_concurrency")
             for event_name, event in (resource["Properties"].get("Events") or {}).items():
                 if event["Type"] != "SQS":

@@ -150,3 +150,58 @@ def test_ce_updates_the_referentiel_from_siecle_and_sts_exports(login, page, api
     page.wait_for_function("document.getElementById('exports-etat').textContent.startsWith('Référentiel mis à jour')")
     page.wait_for_function("document.querySelectorAll('#classes tr').length >= 3")
     assert {"6A", "3B", "3C"} <= set(page.locator("#classes tr td:first-child").all_inner_texts())
+
+
+def test_on_aws_the_page_logs_in_through_cognito_with_pkce(page, stack, api_for):
+    """The page as AWS serves it (Cognito domain and client in its <meta>), against a stand-in
+    for Cognito's hosted UI: authorize with a S256 challenge, token exchange with the verifier,
+    then the identity token's claims make the session and go, raw, to API Gateway."""
+    import base64
+    import hashlib
+    import json
+    import re
+    from dataclasses import replace
+    from urllib.parse import parse_qs, urlparse
+
+    from chalicelib import web
+
+    school = SchoolSpec(uai="0794005E", divisions_par_niveau=1, eleves_par_division=1)
+    api_for(school.uai).put_referentiel(generate_referentiel(school))
+    domaine, client = "https://connexion.exemple.test", "client-front"
+    served = web.index_page(replace(stack.settings, cognito_domain=domaine, cognito_client_id=client)).body
+    seen: dict = {}
+
+    def b64url(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    claims = {"sub": "0f3e", "custom:uai": school.uai, "cognito:groups": ["CE"], "token_use": "id"}
+    id_token = ".".join([b64url(b'{"alg":"RS256"}'), b64url(json.dumps(claims).encode()), b64url(b"signature")])
+
+    def authorize(route):
+        q = parse_qs(urlparse(route.request.url).query)
+        seen["authorize"] = q
+        back = f"{q['redirect_uri'][0]}?code=CODE42&state={q['state'][0]}"      # (a 302 would not be routed)
+        route.fulfill(status=200, content_type="text/html", body=f"<script>location.replace({json.dumps(back)})</script>")
+
+    def token(route):
+        seen["token"] = parse_qs(route.request.post_data)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps({"id_token": id_token}),
+                      headers={"Access-Control-Allow-Origin": "*"})
+
+    page.route(re.compile(re.escape(stack.api_url) + r"/(\?.*)?$"),
+               lambda route: route.fulfill(status=200, content_type="text/html", body=served))
+    page.route(domaine + "/oauth2/authorize?*", authorize)
+    page.route(domaine + "/oauth2/token", token)
+    page.goto(stack.api_url + "/")
+    assert page.is_hidden("#etablissement")                  # no development login on AWS
+    with page.expect_request(lambda r: r.url.startswith(stack.api_url + "/divisions")) as call:
+        page.click("#se-connecter")
+        page.wait_for_function("document.getElementById('identite').textContent.startsWith('Connecté')")
+    assert "établissement 0794005E — chef d'établissement" in page.inner_text("#identite")
+    a, t = seen["authorize"], seen["token"]
+    assert a["response_type"] == ["code"] and a["client_id"] == [client] and a["code_challenge_method"] == ["S256"]
+    assert a["redirect_uri"] == [stack.api_url + "/"]
+    assert t["grant_type"] == ["authorization_code"] and t["code"] == ["CODE42"]
+    assert b64url(hashlib.sha256(t["code_verifier"][0].encode()).digest()) == a["code_challenge"][0]
+    assert call.value.headers["authorization"] == id_token     # API Gateway's Cognito authorizer: the token alone
+    assert "code=" not in page.url

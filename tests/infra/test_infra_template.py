@@ -399,10 +399,30 @@ def check_alarms(t: dict, stage: str) -> list[str]:
     return problems
 
 
+def check_front_login(t: dict, stage: str) -> list[str]:
+    """The web front logs in through the Cognito hosted UI: the API function (which serves the
+    page) knows the stage's login domain and client (synthesized with a cognitoDomainPrefix)."""
+    domains = resources(t, "AWS::Cognito::UserPoolDomain")
+    clients = resources(t, "AWS::Cognito::UserPoolClient")
+    if len(domains) != 1 or len(clients) != 1:
+        return [f"{len(domains)} domaine(s) de connexion, {len(clients)} client(s) Cognito (1 et 1 attendus)"]
+    (did, domain), (cid, _client) = next(iter(domains.items())), next(iter(clients.items()))
+    problems = []
+    if not str(domain["Properties"].get("Domain", "")).endswith(f"-{stage}"):
+        problems.append(f"domaine de connexion {domain['Properties'].get('Domain')} : pas celui de l'étape {stage}")
+    api = next(f for f in _functions(t) if f["Properties"]["Handler"] == "app.app")
+    env = (api["Properties"].get("Environment") or {}).get("Variables") or {}
+    if env.get("LSU_COGNITO_CLIENT_ID") != {"Ref": cid}:
+        problems.append(f"LSU_COGNITO_CLIENT_ID de l'API : {env.get('LSU_COGNITO_CLIENT_ID')}")
+    if did not in json.dumps(env.get("LSU_COGNITO_DOMAIN")):
+        problems.append(f"LSU_COGNITO_DOMAIN de l'API : {env.get('LSU_COGNITO_DOMAIN')}")
+    return problems
+
+
 CHECKS = [check_report_batch_item_failures, check_event_sources_bound_to_stage_queues, check_queues_have_dlqs,
           check_functions_fit_their_queues, check_function_settings, check_no_wildcard_data_access,
           check_tables, check_bucket, check_upload_notification, check_cognito_authorizer,
-          check_routes_match_the_app, check_alarms]
+          check_routes_match_the_app, check_alarms, check_front_login]
 
 
 # --- the templates pass --------------------------------------------------------------------------
@@ -539,6 +559,11 @@ def _break_route(t):
     del api["Properties"]["DefinitionBody"]["paths"]["/referentiel"]
 
 
+def _break_login(t):
+    api = next(f for f in _functions(t) if f["Properties"]["Handler"] == "app.app")
+    api["Properties"]["Environment"]["Variables"].pop("LSU_COGNITO_CLIENT_ID")
+
+
 BROKEN = [
     (check_report_batch_item_failures, _break_rbif),
     (check_event_sources_bound_to_stage_queues, _break_binding),
@@ -559,6 +584,7 @@ BROKEN = [
     (check_cognito_authorizer, _break_groups),
     (check_routes_match_the_app, _break_route),
     (check_alarms, _break_alarm),
+    (check_front_login, _break_login),
 ]
 
 
