@@ -1,9 +1,18 @@
 """Split a valid LSU document into self-contained bilans: each one carries everything a worker
 needs (élève, période or cycle, disciplines, enseignants, éléments de programme, EPI/AP groups,
-parcours and vie scolaire communs it references — resolved). Pure: an element tree in, dicts out."""
+parcours and vie scolaire communs it references — resolved). Pure: an element tree in, dicts out.
+
+Two forms of the same bilan: `bilan_periodique` / `bilan_cycle` build it as dicts (the reference:
+`split_bilans`, the tests, infra/capacite.py); `bilan_periodique_json` / `bilan_cycle_json` write
+its JSON directly — what the splitter sends — from fragments of the shared definitions encoded once
+per file. They give exactly `encode(bilan_…(el, idx))`, byte for byte, with the same references
+checked in the same order (tests/unit/test_stream.py compares them on every generated file)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import Iterator
 
 from lxml import etree
@@ -16,6 +25,10 @@ _Q = f"{{{NS}}}"
 
 def q(name: str) -> str:
     return _Q + name
+
+
+# The JSON encoding of bilans: plain dicts and lists (shared definitions, no cycles).
+encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
 _NAMES: dict[str, str] = {}
@@ -77,6 +90,8 @@ class Index:
     communs_parcours: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
 
     public: dict[str, dict] = field(default_factory=dict)
+    # The definitions' JSON fragments, for bilan_…_json (built on first use).
+    json_fragments: object = field(default=None, repr=False, compare=False)
 
     def add(self, kind: str, d: dict) -> dict:
         self.by_id[d["id"]] = d
@@ -278,3 +293,358 @@ def split_bilans(root: etree._Element) -> Iterator[dict]:
     for el in donnees.iterchildren(q("bilans-cycle")):
         for b in el.iterchildren(q("bilan-cycle")):
             yield bilan_cycle(b, idx)
+
+
+# --- the same bilans, written as JSON directly ---------------------------------------------------
+# Each function mirrors its dict twin above: same keys in the same order, same values, the same
+# references resolved in the same order (hence the same InvalidReference for a wrong one).
+
+def _s(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def _int(value: int | None) -> str:
+    return "null" if value is None else repr(value)
+
+
+_KEYS: dict[str, str] = {}          # attribute name → '"python_name":'
+
+
+def _key(name: str) -> str:
+    key = _KEYS.get(name)
+    if key is None:
+        if len(_KEYS) > 4096:          # bounded in a warm process, whatever the files
+            _KEYS.clear()
+        key = _KEYS[name] = encode_basestring(name.replace("-", "_")) + ":"
+    return key
+
+
+def _is_ref(name: str) -> bool:
+    """Left out of an acquis, as in _acquis (`…_ref`, `…_refs`)."""
+    return name.replace("-", "_").endswith(("_ref", "_refs"))
+
+
+def _attrs_json(el: etree._Element) -> str:
+    """encode(attrs(el))."""
+    keys = _KEYS
+    return "{" + ",".join([(keys.get(k) or _key(k)) + encode_basestring(v) for k, v in el.items()]) + "}"
+
+
+def _text(el: etree._Element | None) -> str:
+    """The JSON of text_of(parent, name), given the child `find` gives (or None)."""
+    return "null" if el is None else _s(el.text or None)
+
+
+def _first_text(el: etree._Element, tag: str) -> str:
+    """The JSON of text_of(el, name) (tag = q(name)). A loop over the children costs less than
+    `findtext` or `iterchildren(tag)` for the few children an element has here."""
+    for c in el:
+        if c.tag == tag:
+            text = c.text
+            return encode_basestring(text) if text else "null"
+    return "null"
+
+
+def _attrs_json_shared(el: etree._Element, cache: dict) -> str:
+    """_attrs_json for elements whose attributes repeat across bilans (domaines, compétences)."""
+    items = tuple(el.items())
+    f = cache.get(items)
+    if f is None:
+        f = cache[items] = _attrs_json(el)
+    return f
+
+
+class _Fragments:
+    """JSON fragments of one Index's definitions, each encoded on first use (where its dict twin
+    reads the definition), then shared by every bilan of the file."""
+
+    def __init__(self, idx: Index):
+        self.idx = idx
+        self.shown: dict[str, str] = {}                    # discipline, enseignant: encode(idx.shown(d))
+        self.eleve: dict[str, tuple[str, str | None]] = {}  # encode(_eleve(d)), its division
+        self.periode: dict[str, tuple[str, str]] = {}      # encode(_periode(d)), periodique_key
+        self.libelle: dict[str, str] = {}                  # responsable-etab, element-programme
+        self.texte: dict[str, str] = {}                    # competences-numeriques-commun
+        self.groupe: dict[str, str] = {}                   # epi/acc-perso groupe without its last "}"
+        self.communs: dict[tuple, tuple[str, str]] = {}    # (période, division): parcours, vie scolaire
+        self.acquis: dict[tuple, _AcquisShape] = {}        # by attribute names
+        self.attrs: dict[tuple, str] = {}                  # encode(attrs(el)) by el.items()
+        self.vie_scolaire: dict[tuple, str] = {}           # its counters, by el.items()
+
+    def shown_of(self, d: dict) -> str:
+        return encode(self.idx.shown(d))
+
+
+def fragments(idx: Index) -> _Fragments:
+    frag = idx.json_fragments
+    if frag is None:
+        frag = idx.json_fragments = _Fragments(idx)
+    return frag
+
+
+def _ref_id(idx: Index, kind: str, el: etree._Element, attribute: str, missing: str) -> str:
+    """The id `el@attribute` names, checked as Index.ref does. Absent, its dict twin fails on
+    None (TypeError) — so does this."""
+    value = el.get(attribute)
+    if value is None:
+        raise TypeError(f"{attribute} absent ({missing})")
+    if idx.kinds.get(value) != kind:
+        raise InvalidReference(el, attribute, value, kind)
+    return value
+
+
+def _refs_json(frag: _Fragments, kind: str, el: etree._Element, attribute: str, value: str | None,
+               cache: dict, make) -> str:
+    """The JSON list of make(definition) for every id of `value` (= el@attribute), checked as
+    Index.refs does."""
+    if not value:
+        return "[]"
+    kinds = frag.idx.kinds
+    out = []
+    for v in value.split():
+        if kinds.get(v) != kind:
+            raise InvalidReference(el, attribute, v, kind)
+        f = cache.get(v)
+        if f is None:
+            f = cache[v] = make(frag.idx.by_id[v])
+        out.append(f)
+    return "[" + ",".join(out) + "]"
+
+
+def _libelle_json(d: dict) -> str:
+    return _s(d["libelle"])
+
+
+def _texte_json(d: dict) -> str:
+    return _s(d.get("texte"))
+
+
+def _responsable_etab_json(frag: _Fragments, el: etree._Element) -> str:
+    value = _ref_id(frag.idx, "responsable-etab", el, "responsable-etab-ref", "None['libelle']")
+    f = frag.libelle.get(value)
+    if f is None:
+        f = frag.libelle[value] = _s(frag.idx.by_id[value]["libelle"])
+    return f
+
+
+def _eleve_json(frag: _Fragments, el: etree._Element) -> tuple[str, str | None]:
+    """(encode(_eleve(d)), the division) of the élève `el` names (most are seen once or twice)."""
+    value = _ref_id(frag.idx, "eleve", el, "eleve-ref", "_eleve(None)")
+    f = frag.eleve.get(value)
+    if f is None:
+        d = frag.idx.by_id[value]
+        division = d["code_division"]
+        f = frag.eleve[value] = (f'{{"id_be":{_s(d["id_be"])},"nom":{_s(d.get("nom"))},'
+                                 f'"prenom":{_s(d.get("prenom"))},"division":{_s(division)}}}', division)
+    return f
+
+
+_ACQUIS_REFS = ("discipline-ref", "enseignant-refs", "element-programme-refs")
+
+
+def _picker(positions: list[int]):
+    """A function giving the tuple of the values at `positions` of a list."""
+    if not positions:
+        return lambda values: ()
+    if len(positions) == 1:
+        i = positions[0]
+        return lambda values: (values[i],)
+    return itemgetter(*positions)
+
+
+class _AcquisShape:
+    """How to write the acquis whose attributes have these names, in this order: which are the
+    references (and the prefix they resolve to, cached by their values) and how to write the rest
+    (`**d` in _acquis: the other attributes, in document order)."""
+
+    __slots__ = ("names", "refs", "rest", "rest_format", "prefixes")
+
+    def __init__(self, names: tuple[str, ...]):
+        refs = [_is_ref(n) for n in names]
+        self.names = [n for n, ref in zip(names, refs) if ref]
+        self.refs = _picker([i for i, ref in enumerate(refs) if ref])
+        self.rest = _picker([i for i, ref in enumerate(refs) if not ref])
+        self.rest_format = "".join("," + _key(n).replace("%", "%%") + "%s" for n, ref in zip(names, refs) if not ref)
+        self.prefixes: dict[tuple, str] = {}
+
+    def prefix(self, a: etree._Element, values: tuple, frag: _Fragments) -> str:
+        """'{"discipline":…,"enseignants":[…],"elements_programme":[…],"appreciation":' — the
+        references checked (in _acquis's order) the first time these values are seen."""
+        refs = dict(zip(self.names, values))
+        discipline = "null"
+        value = refs.get("discipline-ref")
+        if value is not None:
+            if frag.idx.kinds.get(value) != "discipline":
+                raise InvalidReference(a, "discipline-ref", value, "discipline")
+            discipline = frag.shown.get(value)
+            if discipline is None:
+                discipline = frag.shown[value] = frag.shown_of(frag.idx.by_id[value])
+        enseignants = _refs_json(frag, "enseignant", a, "enseignant-refs", refs.get("enseignant-refs"),
+                                 frag.shown, frag.shown_of)
+        elements = _refs_json(frag, "element-programme", a, "element-programme-refs",
+                              refs.get("element-programme-refs"), frag.libelle, _libelle_json)
+        prefix = self.prefixes[values] = (f'{{"discipline":{discipline},"enseignants":{enseignants},'
+                                          f'"elements_programme":{elements},"appreciation":')
+        return prefix
+
+
+def _acquis_json(a: etree._Element, frag: _Fragments, shapes: dict) -> str:
+    names = tuple(a.keys())
+    shape = shapes.get(names)
+    if shape is None:
+        shape = shapes[names] = _AcquisShape(names)
+    values = a.values()
+    refs = shape.refs(values)
+    prefix = shape.prefixes.get(refs) or shape.prefix(a, refs, frag)
+    # text_of(a, "appreciation"): the schema allows an acquis no other child (a file with
+    # another one is refused, whatever is written here).
+    text = a[0].text if len(a) else None
+    appreciation = encode_basestring(text) if text else "null"
+    return prefix + appreciation + shape.rest_format % tuple(map(encode_basestring, shape.rest(values))) + "}"
+
+
+def _groups_json(box: etree._Element | None, kind: str, frag: _Fragments) -> str:
+    if box is None:
+        return "[]"
+    idx, cache, attribute = frag.idx, frag.groupe, f"{kind}-ref"
+    out = []
+    for item in box:
+        value = _ref_id(idx, kind, item, attribute, "dict(None)")
+        prefix = cache.get(value)
+        if prefix is None:
+            groupe = dict(idx.by_id[value])
+            groupe.pop("id", None)
+            prefix = cache[value] = encode(groupe)[:-1] + ("," if groupe else "")
+        out.append(f'{prefix}"commentaire_eleve":{_first_text(item, _COMMENTAIRE)}}}')
+    return "[" + ",".join(out) + "]"
+
+
+def _responsables_json(container: etree._Element | None) -> str:
+    if container is None:
+        return "[]"
+    out = []
+    for r in container:
+        body = _attrs_json(r)
+        for c in r:
+            if c.tag == _ADRESSE:
+                body = body[:-1] + ("," if len(body) > 2 else "") + '"adresse":' + _attrs_json(c) + "}"
+                break
+        out.append(body)
+    return "[" + ",".join(out) + "]"
+
+
+_APPRECIATION, _COMMENTAIRE, _ADRESSE = q("appreciation"), q("commentaire"), q("adresse")
+_PPRE, _CONTRAT = q("complement-ppre"), q("complement-contrat-reussite")
+_COMPETENCE_NUM, _APPRECIATION_NUM = q("competence-num"), q("appreciation-num")
+# The children each twin reads: the first of its tag (`find`, `text_of`) or all (`iterchildren`).
+_P_FIRST = {q(n): n for n in ("liste-acquis", "epis-eleve", "acc-persos-eleve", "acquis-conseils",
+                              "devoirs-faits", "vie-scolaire", "competences-numeriques", "responsables")}
+_P_ALL = {q(n): n for n in ("liste-parcours", "modalites-accompagnement", "socle")}
+_C_FIRST = {q(n): n for n in ("socle", "synthese", "enseignement-complement", "langue-culture-regionale",
+                              "responsables")}
+
+
+def bilan_periodique_json(el: etree._Element, idx: Index) -> str:
+    """encode(bilan_periodique(el, idx)), written directly."""
+    frag = fragments(idx)
+    first: dict[str, etree._Element] = {}
+    every: dict[str, list] = {}
+    for c in el:
+        tag = c.tag
+        name = _P_FIRST.get(tag)
+        if name is not None:
+            if name not in first:
+                first[name] = c
+        else:
+            name = _P_ALL.get(tag)
+            if name is not None:
+                every.setdefault(name, []).append(c)
+    get = el.get
+    eleve, division = _eleve_json(frag, el)
+    periode_ref = _ref_id(idx, "periode", el, "periode-ref", "_periode(None)")
+    periode = frag.periode.get(periode_ref)
+    if periode is None:
+        p = _periode(idx.by_id[periode_ref])
+        periode = frag.periode[periode_ref] = (encode(p), _s(periodique_key(p)))
+    vie_scolaire = "null"
+    vs = first.get("vie-scolaire")
+    if vs is not None:
+        items = tuple(vs.items())
+        counters = frag.vie_scolaire.get(items)
+        if counters is None:
+            counters = frag.vie_scolaire[items] = "{" + "".join([_key(k) + repr(int(v)) + "," for k, v in items])
+        vie_scolaire = counters + '"commentaire":' + _first_text(vs, _COMMENTAIRE) + "}"
+    date_conseil, date_scolarite = get("date-conseil-classe"), get("date-scolarite")
+    if date_conseil is None or date_scolarite is None:
+        raise KeyError("date_conseil_classe" if date_conseil is None else "date_scolarite")
+    responsable = _responsable_etab_json(frag, el)
+    profs = _refs_json(frag, "enseignant", el, "prof-princ-refs", get("prof-princ-refs"), frag.shown,
+                       frag.shown_of)
+    liste = first.get("liste-acquis")
+    if liste is None:
+        raise TypeError("liste-acquis absent (iterating None)")
+    shapes = frag.acquis
+    acquis = ",".join([_acquis_json(a, frag, shapes) for a in liste])
+    epis = _groups_json(first.get("epis-eleve"), "epi-groupe", frag)
+    acc_persos = _groups_json(first.get("acc-persos-eleve"), "acc-perso-groupe", frag)
+    parcours = ",".join([f'{{"code":{_s(p.get("code"))},"texte":{_s(p.text)}}}'
+                         for box in every.get("liste-parcours", ()) for p in box])
+    communs = frag.communs.get((periode_ref, division))
+    if communs is None:
+        key = (periode_ref, division)
+        communs = frag.communs[key] = (encode(idx.communs_parcours.get(key, [])),
+                                       _s(idx.communs_vie_scolaire.get(key)))
+    modalites = ",".join([f'{{"code":{_s(m.get("code"))},"complement_ppre":{_first_text(m, _PPRE)},'
+                          f'"complement_contrat_reussite":{_first_text(m, _CONTRAT)}}}'
+                          for box in every.get("modalites-accompagnement", ()) for m in box])
+    shared = frag.attrs
+    socle = ",".join([_attrs_json_shared(s, shared) for box in every.get("socle", ()) for s in box])
+    out = (f'{{"type":"periodique","ligne":{_int(el.sourceline)},"eleve":{eleve},"periode":{periode[0]},'
+           f'"date_conseil_classe":{_s(date_conseil)},"date_scolarite":{_s(date_scolarite)},'
+           f'"date_verrou":{_s(get("date-verrou"))},"responsable_etab":{responsable},'
+           f'"profs_principaux":{profs},"acquis":[{acquis}],"epis":{epis},"acc_persos":{acc_persos},'
+           f'"parcours":[{parcours}],"parcours_communs":{communs[0]},"modalites_accompagnement":[{modalites}],'
+           f'"acquis_conseils":{_text(first.get("acquis-conseils"))},'
+           f'"devoirs_faits":{_text(first.get("devoirs-faits"))},"vie_scolaire":{vie_scolaire},'
+           f'"vie_scolaire_commun":{communs[1]},"socle":[{socle}],'
+           f'"responsables":{_responsables_json(first.get("responsables"))}')
+    comp = first.get("competences-numeriques")
+    if comp is not None:
+        communs_num = _refs_json(frag, "competences-numeriques-commun", comp, "comp-num-commun-refs",
+                                 comp.get("comp-num-commun-refs"), frag.texte, _texte_json)
+        competences = ",".join([_attrs_json_shared(c, shared) for c in comp.iter(_COMPETENCE_NUM)])
+        out += (f',"competences_numeriques":{{"appreciation":{_first_text(comp, _APPRECIATION_NUM)},'
+                f'"communs":{communs_num},"competences":[{competences}]}}')
+    return f'{out},"cle":{periode[1]}}}'
+
+
+def bilan_cycle_json(el: etree._Element, idx: Index) -> str:
+    """encode(bilan_cycle(el, idx)), written directly."""
+    frag = fragments(idx)
+    first: dict[str, etree._Element] = {}
+    for c in el:
+        name = _C_FIRST.get(c.tag)
+        if name is not None and name not in first:
+            first[name] = c
+    get = el.get
+    eleve, _division = _eleve_json(frag, el)
+    cycle, millesime, date_creation = get("cycle"), get("millesime"), get("date-creation")
+    if cycle is None or millesime is None or date_creation is None:
+        raise KeyError("cycle, millesime or date_creation")
+    cycle_number = int(cycle)
+    responsable = _responsable_etab_json(frag, el)
+    profs = _refs_json(frag, "enseignant", el, "prof-princ-refs", get("prof-princ-refs"), frag.shown,
+                       frag.shown_of)
+    socle = first.get("socle")
+    if socle is None:
+        raise TypeError("socle absent (iterating None)")
+    ens, lcr = first.get("enseignement-complement"), first.get("langue-culture-regionale")
+    return (f'{{"type":"cycle","cle":{_s(cycle_key(cycle, millesime))},"ligne":{_int(el.sourceline)},'
+            f'"eleve":{eleve},"cycle":{cycle_number!r},"millesime":{_s(millesime)},'
+            f'"date_creation":{_s(date_creation)},"date_verrou":{_s(get("date-verrou"))},'
+            f'"responsable_etab":{responsable},"profs_principaux":{profs},'
+            f'"socle":[{",".join([_attrs_json_shared(s, frag.attrs) for s in socle])}],'
+            f'"synthese":{_text(first.get("synthese"))},'
+            f'"enseignement_complement":{"null" if ens is None else _attrs_json(ens)},'
+            f'"langue_culture_regionale":{"null" if lcr is None else _attrs_json(lcr)},'
+            f'"responsables":{_responsables_json(first.get("responsables"))}}}')

@@ -9,18 +9,15 @@ the whole tree, so above EXPLAIN_MAX_BYTES the first error is reported as the st
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from chalicelib import validation
 from chalicelib.catalogue import message
-from chalicelib.split import InvalidReference, bilan_cycle, bilan_periodique, build_index, q
+from chalicelib.split import InvalidReference, bilan_cycle_json, bilan_periodique_json, build_index, q
 
 EXPLAIN_MAX_BYTES = 16 * 1024 * 1024
-# Bilans are trees of plain dicts and lists (shared definitions, no cycles).
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 _BILAN_TAGS = (q("bilan-periodique"), q("bilan-cycle"))
 # libxml2's error numbers by name (SCHEMAV_*: schema validity; the others: the parser).
 _ERROR_NAMES = {v: k for k, v in vars(etree.ErrorTypes).items() if isinstance(v, int)}
@@ -77,8 +74,8 @@ def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str,
                 if validation.check_no_dtd(root) or validation.check_namespace(root):
                     break                       # explained below by the tree-based checks
                 idx = build_index(root.find(q("donnees")))
-            bilan = bilan_periodique(el, idx) if el.tag == _BILAN_TAGS[0] else bilan_cycle(el, idx)
-            out.bilans.append(_ENCODE(bilan))
+            out.bilans.append(bilan_periodique_json(el, idx) if el.tag == _BILAN_TAGS[0]
+                              else bilan_cycle_json(el, idx))
             _release(el)
             if max_bilans is not None and len(out.bilans) > max_bilans:
                 return StreamedFile(erreurs=[too_many_bilans(max_bilans)])

@@ -1,9 +1,11 @@
-"""The streamed file pass gives what the tree-based checks and split give, with less memory."""
+"""The streamed file pass gives what the tree-based checks and split give, with less memory — and
+the JSON it writes directly is the reference's JSON (split_bilans, then encoded), byte for byte."""
 import json
 
 import pytest
+from lxml import etree
 
-from chalicelib import stream
+from chalicelib import split, stream
 from chalicelib.generator import SchoolSpec, generate_lsu_xml
 from chalicelib.split import split_bilans
 from chalicelib.validation import check_file
@@ -60,3 +62,160 @@ def test_large_refused_file_reports_the_first_error_without_line(partial_schema,
     assert err["code"] == "XSD_INVALID" and "nb-retards" in err["message"] and "ligne non disponible" in err["message"]
     result = stream.check_and_split(xml[: len(xml) // 2], partial_schema, "0750001A")
     assert [e["code"] for e in result.erreurs] == ["NOT_WELL_FORMED"]
+
+
+# --- the JSON written directly is the reference's JSON, byte for byte ----------------------------
+
+NS = "urn:fr:edu:scolarite:lsun:bilans:import"
+PERIODIQUE_ORDER = ["liste-acquis", "competences-numeriques", "epis-eleve", "acc-persos-eleve", "liste-parcours",
+                    "modalites-accompagnement", "acquis-conseils", "devoirs-faits", "vie-scolaire", "socle",
+                    "responsables"]
+CYCLE_ORDER = ["socle", "synthese", "enseignement-complement", "responsables", "langue-culture-regionale"]
+# Texts JSON must escape: quotes, backslash, controls, line separators, beyond the BMP.
+TRICKY = 'Il a dit « ok » puis "non" \\ fin\ttab\nligne 2\u2028après 🎓 &amp; <fin>'
+
+
+def _q(name):
+    return f"{{{NS}}}{name}"
+
+
+def _put(bilan, order, name, attrib=None, text=None):
+    """A child of `bilan` in the schema's order (replacing one of that name)."""
+    old = bilan.find(_q(name))
+    el = etree.Element(_q(name), attrib or {})
+    el.text = text
+    if old is not None:
+        bilan.replace(old, el)
+        return el
+    later = [c for c in bilan if etree.QName(c).localname in order[order.index(name) + 1:]]
+    if later:
+        later[0].addprevious(el)
+    else:
+        bilan.append(el)
+    return el
+
+
+def rich_xml(spec) -> bytes:
+    """A generated file with every optional part of a bilan the generator leaves out, and texts
+    that JSON must escape."""
+    root = etree.fromstring(generate_lsu_xml(spec, periodes=[1, 2, 3]))
+    periodiques = root.findall(f".//{_q('bilan-periodique')}")
+    cycles = root.findall(f".//{_q('bilan-cycle')}")
+    b = periodiques[0]
+    b.set("date-verrou", "2026-06-30T10:00:00")
+    acquis = b.findall(f"{_q('liste-acquis')}/{_q('acquis')}")
+    acquis[0].find(_q("appreciation")).text = TRICKY
+    del acquis[1].attrib["element-programme-refs"]
+    acquis[1].remove(acquis[1].find(_q("appreciation")))
+    for k in ("moyenne-eleve", "moyenne-structure", "structure-non-notee"):
+        acquis[2].attrib.pop(k, None)
+    acquis[2].set("eleve-non-note", "true")
+    acquis[2].set("positionnement", "3")
+    parcours = _put(b, PERIODIQUE_ORDER, "liste-parcours")
+    for code in ("PAR_CIT", "PAR_ART"):
+        etree.SubElement(parcours, _q("parcours"), code=code).text = f"Parcours {code} {TRICKY}"
+    modalites = _put(b, PERIODIQUE_ORDER, "modalites-accompagnement")
+    etree.SubElement(etree.SubElement(modalites, _q("modalite-accompagnement"), code="CTR"),
+                     _q("complement-contrat-reussite")).text = "Contrat signé."
+    etree.SubElement(modalites, _q("modalite-accompagnement"), code="PAP")
+    _put(b, PERIODIQUE_ORDER, "devoirs-faits", text=TRICKY)
+    _put(b, PERIODIQUE_ORDER, "vie-scolaire", {"nb-retards": "007", "nb-abs-justifiees": "0",
+                                              "nb-abs-injustifiees": "2"})
+    b.find(_q("vie-scolaire")).append(etree.Element(_q("commentaire")))
+    b.find(f"{_q('vie-scolaire')}/{_q('commentaire')}").text = TRICKY
+    socle = _put(b, PERIODIQUE_ORDER, "socle")
+    for code, pos in (("CPD_FRA", "3"), ("MET_APP", "0")):
+        etree.SubElement(socle, _q("domaine"), code=code, positionnement=pos)
+    responsables = _put(b, PERIODIQUE_ORDER, "responsables")
+    r = etree.SubElement(responsables, _q("responsable"), civilite="MME", nom="Dupont", prenom="Anne",
+                         legal1="true", **{"lien-parente": "MERE"})
+    etree.SubElement(r, _q("adresse"), ligne1="1 rue \"des\" Écoles", **{"code-postal": "75005", "commune": "Paris"})
+    r2 = etree.SubElement(responsables, _q("responsable"))
+    etree.SubElement(r2, _q("adresse"), **{"code-postal": "13001", "commune": "Marseille"})
+    etree.SubElement(responsables, _q("responsable"), denomination="Aide sociale à l'enfance")
+    # Sconet Notes partial: no appréciation générale, no vie scolaire, no profs principaux.
+    partial = periodiques[1]
+    for name in ("acquis-conseils", "vie-scolaire"):
+        partial.remove(partial.find(_q(name)))
+    del partial.attrib["prof-princ-refs"]
+    comp = next(p.find(_q("competences-numeriques")) for p in periodiques
+                if p.find(_q("competences-numeriques")) is not None)
+    comp.attrib.pop("comp-num-commun-refs")
+    c = cycles[0]
+    c.set("date-verrou", "2026-07-01")
+    _put(c, CYCLE_ORDER, "synthese", text=TRICKY)
+    _put(c, CYCLE_ORDER, "enseignement-complement", {"code": "LCA"})
+    _put(c, CYCLE_ORDER, "langue-culture-regionale", {"code": "BRE", "positionnement": "2"})
+    resp = _put(c, CYCLE_ORDER, "responsables")
+    etree.SubElement(resp, _q("responsable"), nom="Martin", legal2="true")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _same_json_as_the_reference(xml: bytes, schema, uai: str) -> list[str]:
+    streamed = stream.check_and_split(xml, schema, uai)
+    assert streamed.ok, streamed.erreurs
+    tree = check_file(xml, schema, uai)
+    assert tree.ok, tree.erreurs
+    reference = [split.encode(b) for b in split_bilans(tree.root)]
+    assert len(streamed.bilans) == len(reference)
+    for ours, ref in zip(streamed.bilans, reference):
+        assert ours == ref
+    return streamed.bilans
+
+
+@pytest.mark.parametrize("spec, periodes", [
+    (SchoolSpec(divisions_par_niveau=1, eleves_par_division=3), [3]),
+    (SchoolSpec(divisions_par_niveau=2, eleves_par_division=5, seed=11), [1, 2, 3]),
+    (SchoolSpec(divisions_par_niveau=3, eleves_par_division=9, seed=5), [1, 2]),
+])
+def test_streamed_json_is_the_reference_json_byte_for_byte(partial_schema, spec, periodes):
+    _same_json_as_the_reference(generate_lsu_xml(spec, periodes=periodes), partial_schema, spec.uai)
+
+
+def test_every_optional_part_and_escaped_text_give_the_reference_json(partial_schema, small_spec):
+    bilans = [json.loads(b) for b in _same_json_as_the_reference(rich_xml(small_spec), partial_schema,
+                                                                  small_spec.uai)]
+    first = bilans[0]
+    assert first["date_verrou"] == "2026-06-30T10:00:00" and first["acquis"][0]["appreciation"] == TRICKY
+    assert first["acquis"][1]["elements_programme"] == [] and first["acquis"][1]["appreciation"] is None
+    assert first["vie_scolaire"] == {"nb_retards": 7, "nb_abs_justifiees": 0, "nb_abs_injustifiees": 2,
+                                     "commentaire": TRICKY}
+    assert [m["code"] for m in first["modalites_accompagnement"]] == ["CTR", "PAP"]
+    assert first["responsables"][1] == {"adresse": {"code_postal": "13001", "commune": "Marseille"}}
+    assert first["socle"] == [{"code": "CPD_FRA", "positionnement": "3"}, {"code": "MET_APP", "positionnement": "0"}]
+    assert bilans[1]["vie_scolaire"] is None and bilans[1]["acquis_conseils"] is None
+    assert bilans[1]["profs_principaux"] == []
+    cycle = next(b for b in bilans if b["type"] == "cycle")
+    assert cycle["enseignement_complement"] == {"code": "LCA"} and cycle["synthese"] == TRICKY
+    assert cycle["langue_culture_regionale"] == {"code": "BRE", "positionnement": "2"}
+
+
+@pytest.mark.parametrize("attribute, value", [
+    ("eleve-ref", "RESP_ADJOINT"), ("periode-ref", "EL1"), ("responsable-etab-ref", "P3"),
+    ("prof-princ-refs", "ENS1 P3"),
+])
+def test_a_wrong_reference_gives_the_same_error_as_the_reference(partial_schema, small_spec, attribute, value):
+    root = etree.fromstring(generate_lsu_xml(small_spec))
+    bilan = root.find(f".//{_q('bilan-periodique')}")
+    first = bilan.get(attribute).split()[0]
+    bilan.set(attribute, value.replace("ENS1", first))
+    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    [error] = stream.check_and_split(xml, partial_schema, small_spec.uai).erreurs
+    with pytest.raises(split.InvalidReference) as caught:
+        list(split_bilans(check_file(xml, partial_schema, small_spec.uai).root))
+    assert error == caught.value.message() and error["code"] == "REFERENCE_INVALIDE"
+
+
+def test_a_wrong_reference_inside_an_acquis_or_a_group_is_reported_at_its_line(partial_schema, small_spec):
+    for path, attribute, value in ((f"{_q('liste-acquis')}/{_q('acquis')}", "enseignant-refs", "P3"),
+                                   (f"{_q('liste-acquis')}/{_q('acquis')}", "discipline-ref", "P3"),
+                                   (f"{_q('acc-persos-eleve')}/{_q('acc-perso-eleve')}", "acc-perso-groupe-ref", "P3")):
+        root = etree.fromstring(generate_lsu_xml(small_spec))
+        bilans = [b for b in root.iter(_q("bilan-periodique")) if b.find(path) is not None]
+        target = bilans[-1].findall(path)[-1]
+        target.set(attribute, value)
+        xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        [error] = stream.check_and_split(xml, partial_schema, small_spec.uai).erreurs
+        with pytest.raises(split.InvalidReference) as caught:
+            list(split_bilans(check_file(xml, partial_schema, small_spec.uai).root))
+        assert error == caught.value.message()
