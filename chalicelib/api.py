@@ -205,8 +205,15 @@ def put_referentiel(request, rt, who: Identity) -> Response:
     uai = data["etablissement"]["uai"]
     if uai != who.uai:
         raise ApiError("UAI_MISMATCH", f"UAI du référentiel : {uai} ; votre établissement : {who.uai}.", status=403)
-    current = _current(rt, uai)
-    return json_response(store_referentiel(rt, data, current.referentiel_sha256 if current else None))
+    # `If-Match: "<version>"` (the ETag of GET /referentiel): replace only that version, so that a
+    # change made since the caller read it (a division's mode…) is never overwritten.
+    expected = (request.headers or {}).get("if-match")
+    if expected is not None:
+        previous = expected.strip().strip('"')
+    else:
+        current = _current(rt, uai)
+        previous = current.referentiel_sha256 if current else None
+    return json_response(store_referentiel(rt, data, previous))
 
 
 def _read_referentiel(rt, uai: str) -> tuple[dict, object]:
@@ -219,7 +226,8 @@ def _read_referentiel(rt, uai: str) -> tuple[dict, object]:
 
 @endpoint("referentiel:read")
 def get_referentiel(request, rt, who: Identity) -> Response:
-    return json_response(_read_referentiel(rt, who.uai)[0])
+    data, etab = _read_referentiel(rt, who.uai)
+    return json_response(data, headers={"ETag": f'"{etab.referentiel_sha256}"'})
 
 
 @endpoint("division:mode")

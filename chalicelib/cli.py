@@ -45,6 +45,7 @@ class ApiClient:
 
     def __init__(self, base_url: str, token: str, timeout: float = 60):
         self.base_url, self.timeout = base_url.rstrip("/"), timeout
+        self.etag: str | None = None      # of the last answer (GET /referentiel: its version)
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {token}"
 
@@ -53,6 +54,7 @@ class ApiClient:
             resp = self.http.request(method, self.base_url + path, timeout=self.timeout, **kw)
         except requests.RequestException as exc:
             raise CliError(f"API injoignable ({self.base_url}) : {exc}") from exc
+        self.etag = resp.headers.get("ETag")
         body = resp.json() if resp.headers.get("Content-Type", "").startswith("application/json") else {}
         if resp.status_code >= 400:
             e = body.get("erreur", {})
@@ -61,8 +63,10 @@ class ApiClient:
                                code=e.get("code"))
         return body
 
-    def put_referentiel(self, data: dict) -> dict:
-        return self.call("PUT", "/referentiel", json=data)
+    def put_referentiel(self, data: dict, version: str | None = None) -> dict:
+        """`version`: the ETag of the référentiel this one was made from; the API refuses (409
+        CONFLIT) if the school's référentiel changed since."""
+        return self.call("PUT", "/referentiel", json=data, headers={"If-Match": version} if version else {})
 
     def get_referentiel(self) -> dict | None:
         """The school's référentiel; None if it has none yet."""
@@ -341,7 +345,7 @@ def cmd_referentiel_exports(args) -> int:
         except OSError as exc:
             raise CliError(f"Fichier illisible : {chemin} ({exc.strerror})") from exc
     session = json.loads(SESSION_FILE.read_text()) if SESSION_FILE.exists() else {}
-    client = None
+    client, version = None, None
     if args.depuis:
         ancien = load_json(args.depuis)
     elif args.nouveau:
@@ -349,6 +353,7 @@ def cmd_referentiel_exports(args) -> int:
     else:
         client = local_client(args)
         ancien = client.get_referentiel()
+        version = client.etag if ancien is not None else None
     uai = (((ancien or {}).get("etablissement") or {}).get("uai") or args.uai or session.get("uai"))
     if not uai:
         raise CliError("Indiquez l'établissement (--uai).")
@@ -376,7 +381,7 @@ def cmd_referentiel_exports(args) -> int:
         print(f"Référentiel écrit dans {args.sortie}.", file=out)
     else:
         client = client or local_client(args, uai=uai)
-        resume = client.put_referentiel(nouveau)["resume"]
+        resume = client.put_referentiel(nouveau, version)["resume"]
         print("Référentiel chargé : " + ", ".join(f"{v} {k}" for k, v in resume.items()), file=out)
     return EXIT_OK
 

@@ -59,3 +59,22 @@ def test_exports_are_the_head_s_and_of_their_own_school(api_for):
     assert r.status_code == 400 and r.json()["erreur"]["code"] == "EXPORT_UAI_MISMATCH"
     r = api_for(UAI).call("POST", "/referentiel/exports", json={"fichiers": [{"nom": "x", "contenu": "%%%"}]})
     assert r.status_code == 400 and r.json()["erreur"]["code"] == "BAD_REQUEST"
+
+
+def test_a_referentiel_made_from_an_old_version_cannot_overwrite_a_newer_one(api_for):
+    """What the CLI does (GET, merge locally, PUT): the PUT names the version it was made from
+    (If-Match: the ETag of GET); a mode changed in between is not overwritten (409)."""
+    from chalicelib.generator import SchoolSpec, generate_referentiel
+    spec = SchoolSpec(uai="0820009K", divisions_par_niveau=1, eleves_par_division=1)
+    ce = api_for(spec.uai)
+    ce.put_referentiel(generate_referentiel(spec))
+    read = ce.call("GET", "/referentiel")
+    version, data = read.headers["ETag"], read.json()
+    assert ce.call("PUT", "/referentiel/divisions/5A/mode", json={"mode_import": "SAISIE"}).status_code == 200
+    stale = ce.call("PUT", "/referentiel", json=data, headers={"If-Match": version})
+    assert stale.status_code == 409 and stale.json()["erreur"]["code"] == "CONFLIT"
+    modes = {d["code"]: d["mode_import"] for d in ce.call("GET", "/divisions").json()["divisions"]}
+    assert modes["5A"] == "SAISIE"
+    fresh = ce.call("GET", "/referentiel")
+    assert fresh.headers["ETag"] != version
+    assert ce.call("PUT", "/referentiel", json=fresh.json(), headers={"If-Match": fresh.headers["ETag"]}).status_code == 200

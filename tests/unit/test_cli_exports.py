@@ -86,13 +86,16 @@ class FakeApi:
     """The API as `lsu referentiel siecle|sts` uses it: GET then PUT /referentiel."""
 
     def __init__(self, referentiel: dict | None):
-        self.referentiel, self.puts = referentiel, []
+        self.referentiel, self.puts, self.versions = referentiel, [], []
+        self.etag = None
 
     def get_referentiel(self):
+        self.etag = f'"v{len(self.puts)}"' if self.referentiel is not None else None
         return self.referentiel
 
-    def put_referentiel(self, data: dict) -> dict:
+    def put_referentiel(self, data: dict, version: str | None = None) -> dict:
         assert validate_referentiel(data) == []
+        self.versions.append(version)   # the version the new one was made from (If-Match)
         self.puts.append(data)
         self.referentiel = data
         return {"resume": {"divisions": len(data["divisions"]), "eleves": len(data["eleves"])}}
@@ -111,6 +114,7 @@ def test_through_the_api_modes_chosen_by_the_school_survive(monkeypatch, capsys)
     assert {d["code"]: d["mode_import"] for d in api.referentiel["divisions"]} == {
         "6A": "EDITEUR", "3B": "EDITEUR", "3C": "SCONET_NOTES"}
     assert len(api.puts) == 2
+    assert api.versions == [None, '"v1"'], "the second PUT names the version it was merged into"
 
 
 def test_through_the_api_a_refusal_loads_nothing(monkeypatch, capsys):
