@@ -1,5 +1,7 @@
 """Splitter of the uploads queue: an uploaded file (S3 ObjectCreated → SQS) is checked
-(size from S3, hostile XML, XSD, school), then split into one SQS message per bilan.
+(size from S3, hostile XML, XSD, school), then split into self-contained bilans, sent by SQS
+messages of up to BILANS_PER_MESSAGE bilans of the import (at most INLINE_LIMIT bytes; a bilan
+too large for that travels alone, by reference to S3), by SendMessageBatch.
 
 State of the import: EN_ATTENTE_FICHIER → FICHIER_REJETE, or → EN_COURS with its total recorded
 *before* any message is sent. Only the splitter whose conditional update wins sends the bilans;
@@ -29,7 +31,8 @@ from chalicelib.worker import request_report, send_report_message
 logger = logging.getLogger(__name__)
 
 SQS_MAX_BODY = 256 * 1024
-INLINE_LIMIT = 200 * 1024
+INLINE_LIMIT = 200 * 1024        # a message body, at most (the claim check beyond)
+BILANS_PER_MESSAGE = 10
 _KEY = re.compile(r"imports/(?P<uai>[0-9A-Za-z]{8})/(?P<import_id>[0-9A-Za-z_-]{1,64})\.xml")
 
 
@@ -178,24 +181,45 @@ def _reject(models: Models, record, check: _Checked) -> str:
 
 
 def bilan_messages(rt, record, bilans: list, referentiel: str) -> list[str]:
-    """One self-contained message body per bilan (given as a dict or as its JSON), with the
-    référentiel version it is checked against; one too large for SQS travels by reference to S3."""
+    """The message bodies of an import's bilans (each given as a dict or as its JSON): the
+    envelope (school, import, référentiel version the bilans are checked against) and up to
+    BILANS_PER_MESSAGE consecutive bilans, within INLINE_LIMIT bytes. A bilan too large for a
+    message of its own travels alone by reference to S3 (claim check). The grouping depends on
+    the bilans alone: a file sent again (splitter redelivered) gives the same messages."""
     envelope = json.dumps({"uai": record.uai, "import_id": record.import_id,
                            "pre_controle": bool(record.pre_controle), "referentiel": referentiel})
-    bodies = []
+    head = f'{envelope[:-1]},"bilans":['
+    room = INLINE_LIMIT - len(head.encode("utf-8")) - 2            # "]}"
+    bodies: list[str] = []
+    group: list[str] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal group, size
+        if group:
+            bodies.append(head + ",".join(group) + "]}")
+        group, size = [], 0
+
     for n, bilan in enumerate(bilans):
         bilan_json = bilan if isinstance(bilan, str) else json.dumps(bilan, ensure_ascii=False)
-        body = f'{envelope[:-1]},"bilan":{bilan_json}}}'
-        if len(body.encode("utf-8")) > INLINE_LIMIT:
+        length = len(bilan_json.encode("utf-8")) + 1                # its comma
+        if length > room:
+            flush()
             key = f"messages/{record.uai}/{record.import_id}/{n}.json"
-            rt.s3.put_object(Bucket=rt.settings.bucket, Key=key, Body=bilan_json.encode("utf-8"))
-            body = f'{envelope[:-1]},"bilan_s3":{json.dumps(key)}}}'
-        bodies.append(body)
+            rt.s3.put_object(Bucket=rt.settings.bucket, Key=key, Body=f"[{bilan_json}]".encode("utf-8"))
+            bodies.append(f'{envelope[:-1]},"bilans_s3":{json.dumps(key)}}}')
+            continue
+        if len(group) == BILANS_PER_MESSAGE or size + length > room:
+            flush()
+        group.append(bilan_json)
+        size += length
+    flush()
     return bodies
 
 
-def send_bilans(rt, record, bilans: list[dict], referentiel: str) -> None:
-    """SendMessageBatch by 10 (and never over the 256 KiB batch limit); failed entries retried."""
+def send_bilans(rt, record, bilans: list, referentiel: str) -> None:
+    """SendMessageBatch by 10 messages (and never over the 256 KiB batch limit); failed entries
+    retried."""
     url = rt.queue_url(rt.settings.bilans_queue)
     batch: list[dict] = []
     size = 0

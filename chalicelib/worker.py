@@ -1,10 +1,15 @@
 """Worker of the bilans queue: merges each bilan into the school's LSU data and records its
-result, idempotently on the business key (UAI, import, élève, période/cycle).
+result, idempotently on the business key (UAI, import, élève, période/cycle) — never on SQS
+message ids. A message carries up to 10 bilans of one import (chalicelib.splitter).
 
 One DynamoDB transaction per batch and import writes, all or nothing: the bilans, one result item
 per bilan (condition: it does not exist yet — a redelivered message is thus a no-op) and the
 import's counters. Bilans carry a version attribute, so a concurrent writer makes the transaction
-fail and the batch is recomputed, never overwritten blindly."""
+fail and the batch is recomputed, never overwritten blindly. A transaction that fails is retried
+bilan by bilan: a poison bilan fails alone, its neighbours are written, and only its message is
+reported failed (it comes back; its written bilans are then no-ops). A message that keeps failing
+reaches the DLQ, whose handler tries each of its bilans once more, alone, and records
+ERREUR_TECHNIQUE for those that still fail."""
 from __future__ import annotations
 
 import json
@@ -38,15 +43,6 @@ class MalformedMessage(ValueError):
 
 
 @dataclass
-class Op:
-    """One save of the transaction: a bilan or a result item."""
-    row: object
-    condition: object
-    message_id: str
-    what: str
-
-
-@dataclass
 class Item:
     message_id: str
     uai: str
@@ -64,15 +60,35 @@ class Item:
         return f"{self.bilan['eleve']['id_be']}#{self.bilan['cle']}"
 
 
-def parse_message(record: dict, load_s3_json) -> Item:
-    """The envelope of a bilan message; a bilan too large for SQS comes by reference to S3."""
+@dataclass
+class Op:
+    """One save of the transaction: a bilan or a result item."""
+    row: object
+    condition: object
+    item: Item
+    what: str
+
+
+def parse_message(record: dict, load_s3_json) -> list[Item]:
+    """The bilans of one message, each with the message's envelope. The bilans travel in the
+    message (`bilans`) or, too large for SQS, by reference to S3 (`bilans_s3`); `bilan` and
+    `bilan_s3` (one bilan per message) are read too: messages of the previous version may still
+    be in the queue when this one is deployed."""
     try:
         body = json.loads(record["body"])
-        bilan = body["bilan"] if "bilan" in body else load_s3_json(body["bilan_s3"])
-        item = Item(record["messageId"], body["uai"], body["import_id"], bool(body.get("pre_controle")),
-                    body["referentiel"], bilan)
-        item.key  # noqa: B018 — the key fields must be there
-        return item
+        if "bilans" in body:
+            bilans = body["bilans"]
+        elif "bilans_s3" in body:
+            bilans = load_s3_json(body["bilans_s3"])
+        else:
+            bilans = [body["bilan"] if "bilan" in body else load_s3_json(body["bilan_s3"])]
+        if not isinstance(bilans, list) or not bilans:
+            raise ValueError("aucun bilan")
+        items = [Item(record["messageId"], body["uai"], body["import_id"], bool(body.get("pre_controle")),
+                      body["referentiel"], bilan) for bilan in bilans]
+        for item in items:
+            item.key  # noqa: B018 — the key fields must be there
+        return items
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedMessage(f"message illisible : {exc!r}") from exc
 
@@ -83,7 +99,7 @@ def process_bilans_event(event: dict, rt) -> dict:
     items: list[Item] = []
     for record in event["Records"]:
         try:
-            items.append(parse_message(record, partial(_load_s3_json, rt)))
+            items += parse_message(record, partial(_load_s3_json, rt))
         except MalformedMessage as exc:
             failures[record["messageId"]] = exc
     groups: dict[tuple[str, str], list[Item]] = {}
@@ -103,9 +119,10 @@ def process_bilans_event(event: dict, rt) -> dict:
 
 
 def commit_group(rt, group: list[Item]) -> dict[str, Exception]:
-    """Commit a batch's bilans of one import; returns the failed ones by message id. When a
-    transaction fails, its bilans are retried one by one: a poison bilan then fails alone and does
-    not drag the others of its batch to the DLQ."""
+    """Commit a batch's bilans of one import; returns the failures by message id (a message
+    fails if one of its bilans does). When a transaction fails, its bilans are retried one by
+    one: a poison bilan then fails alone, the others of its batch — of its message too — are
+    written."""
     evaluate = partial(_evaluate, rt)
     failures: dict[str, Exception] = {}
     chunks = [group[s:s + TRANSACTION_BILANS] for s in range(0, len(group), TRANSACTION_BILANS)]
@@ -171,9 +188,9 @@ def commit_bilans(models: Models, items: list[Item], evaluate) -> None:
             if reasons[-1] is not None and reasons[-1].code == "ConditionalCheckFailed":
                 logger.warning("import %s/%s n'est plus en cours : lot ignoré", uai, import_id)
                 return
-            done = {ops[i].message_id for i, r in enumerate(reasons[:-1])
+            done = {ops[i].item.key for i, r in enumerate(reasons[:-1])
                     if r is not None and r.code == "ConditionalCheckFailed" and ops[i].what == "resultat"}
-            pending = [i for i in pending if i.message_id not in done]
+            pending = [i for i in pending if i.key not in done]
             time.sleep(min(0.05 * 2 ** attempt, 1.0))
     raise RuntimeError(f"conflits répétés sur les bilans de l'import {uai}/{import_id}")
 
@@ -195,9 +212,9 @@ def _plan(models: Models, items: list[Item], existing: dict, evaluate) -> tuple[
             merged = merge_import(bilan_state(current), bilan, mode, item.import_id, now)
             statut, messages = merged.statut, merged.messages + messages
             if merged.state is not None and not item.pre_controle:
-                ops.append(Op(bilan_row(models, item.key, merged.state, current), None, item.message_id, "bilan"))
-        ops.append(Op(result_row(models, item, statut, messages), Resultat.bilan_id.does_not_exist(),
-                      item.message_id, "resultat"))
+                ops.append(Op(bilan_row(models, item.key, merged.state, current), None, item, "bilan"))
+        ops.append(Op(result_row(models, item, statut, messages), Resultat.bilan_id.does_not_exist(), item,
+                      "resultat"))
         counts["traites"] += 1
         counts[{rules.IMPORTE: "nouveaux", rules.MIS_A_JOUR: "mis_a_jour",
                 rules.INCHANGE: "inchanges", rules.REJETE: "rejetes"}[statut]] += 1
@@ -238,17 +255,27 @@ def _load_s3_json(rt, key: str) -> dict:
 
 
 def process_dead_letters_event(event: dict, rt) -> dict:
-    """Bilans that failed every retry (poison messages) land in the DLQ: each is recorded as
-    REJETE with ERREUR_TECHNIQUE and counted, so the import still finishes and the synthèse shows
-    it instead of hanging at 99 %. Idempotent on the same business key as the worker."""
+    """Messages that failed every retry land in the DLQ. Each of their bilans is tried once more,
+    alone (its neighbours in the message were most likely written already: a no-op then); one
+    that still fails — the poison — is recorded as REJETE with ERREUR_TECHNIQUE and counted, so
+    the import finishes and the synthèse shows it instead of hanging at 99 %. Idempotent on the
+    same business key as the worker."""
+    evaluate = partial(_evaluate, rt)
+
     def handle(record) -> None:
         try:
-            item = parse_message({"messageId": record.message_id, "body": record.body}, partial(_load_s3_json, rt))
+            items = parse_message({"messageId": record.message_id, "body": record.body}, partial(_load_s3_json, rt))
         except MalformedMessage:
             logger.error("message illisible en file d'erreurs, écarté : %s", record.message_id)
             return
-        record_technical_failure(rt.models, item)
-        request_report(rt.models, partial(send_report_message, rt), item.uai, item.import_id)
+        for item in {i.key: i for i in items}.values():
+            try:
+                commit_bilans(rt.models, [item], evaluate)
+            except Exception:  # noqa: BLE001 — the poison: recorded as such
+                logger.exception("bilan %s de l'import %s/%s en échec après tous les essais : ERREUR_TECHNIQUE",
+                                 item.bilan_id, item.uai, item.import_id)
+                record_technical_failure(rt.models, item)
+        request_report(rt.models, partial(send_report_message, rt), items[0].uai, items[0].import_id)
 
     return process_partial_response(event=event, record_handler=handle,
                                     processor=BatchProcessor(event_type=EventType.SQS))

@@ -8,6 +8,9 @@ import uuid
 from dataclasses import replace
 from datetime import datetime, timezone
 
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
 from chalicelib import splitter, worker
 from chalicelib.api import store_referentiel
 from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
@@ -64,7 +67,8 @@ def test_redelivered_worker_batches_count_once_and_report_once(rt):
     bilans = _bilans(rt, spec)
     rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
     bodies = splitter.bilan_messages(rt, rec, bilans, _referentiel(rt, spec))
-    first, rest = bodies[:10], bodies[10:]
+    assert len(bodies) == 3, "24 bilans: messages of 10, 10 and 4"
+    first, rest = bodies[:2], bodies[2:]
     # Every batch delivered again, and a batch holding the same message twice (sent again).
     for batch in (first, first, rest, rest + rest[:2], first):
         assert worker.process_bilans_event(_event(batch, receive_count=2), rt) == {"batchItemFailures": []}
@@ -89,19 +93,75 @@ def test_malformed_message_is_the_only_failure_of_its_batch(rt):
     assert rt.models.Import.get(spec.uai, rec.import_id).traites == len(bilans)
 
 
-def test_a_poison_bilan_fails_alone_and_the_rest_of_its_batch_is_written(rt):
+def test_a_poison_message_fails_alone_and_the_rest_of_its_batch_is_written(rt):
     spec = SchoolSpec(uai="0760010K", divisions_par_niveau=1, eleves_par_division=2)
     bilans = _bilans(rt, spec)[:10]
     rec = _new_import(rt, spec.uai, EN_COURS, total=10)
-    good = splitter.bilan_messages(rt, rec, bilans[:9], _referentiel(rt, spec))
+    ref = _referentiel(rt, spec)
+    good = splitter.bilan_messages(rt, rec, bilans[:4], ref) + splitter.bilan_messages(rt, rec, bilans[4:9], ref)
     poison = splitter.bilan_messages(rt, rec, bilans[9:], "referentiels/absent.json")   # unreadable référentiel
-    event = _event(good[:4] + poison + good[4:])
+    event = _event(good[:1] + poison + good[1:])
     response = worker.process_bilans_event(event, rt)
-    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][4]["messageId"]}]}
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
     after = rt.models.Import.get(spec.uai, rec.import_id, consistent_read=True)
     assert (after.traites, after.nouveaux) == (9, 9)
     written = list(rt.models.Resultat.query(import_key(spec.uai, rec.import_id)))
     assert len(written) == 9 and all(r.expire_le is not None for r in written)
+
+
+def _poisoned(bilan: dict) -> dict:
+    """A bilan the worker cannot process (its checks raise on it): a poison, whatever the retries."""
+    return {**bilan, "acquis": 42}
+
+
+def test_a_poison_bilan_inside_a_message_fails_its_message_alone_then_the_dlq_records_it(rt):
+    """Ten bilans in one message, the 4th poisoned: the nine others are written, only the message
+    is reported failed; delivered again, it writes nothing more; dead, each of its bilans is tried
+    once more alone and only the poison becomes ERREUR_TECHNIQUE. The import then finishes."""
+    spec = SchoolSpec(uai="0760011L", divisions_par_niveau=1, eleves_par_division=3)
+    bilans = _bilans(rt, spec)
+    rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
+    ref = _referentiel(rt, spec)
+    mixed = bilans[:3] + [_poisoned(bilans[3])] + bilans[4:10]
+    [message] = splitter.bilan_messages(rt, rec, mixed, ref)
+    assert len(json.loads(message)["bilans"]) == 10
+    others = splitter.bilan_messages(rt, rec, bilans[10:], ref)
+    event = _event(others[:1] + [message] + others[1:])
+    response = worker.process_bilans_event(event, rt)
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
+    after = rt.models.Import.get(spec.uai, rec.import_id, consistent_read=True)
+    assert (after.traites, after.nouveaux) == (len(bilans) - 1, len(bilans) - 1)
+    poison_id = f"{bilans[3]['eleve']['id_be']}#{bilans[3]['cle']}"
+    stored = {r.bilan_id for r in rt.models.Resultat.query(import_key(spec.uai, rec.import_id))}
+    assert poison_id not in stored and len(stored) == len(bilans) - 1
+    # Delivered again, with the others (sent twice): the same failure alone, nothing counted twice.
+    again = _event(others + [message], receive_count=2)
+    assert worker.process_bilans_event(again, rt) == {
+        "batchItemFailures": [{"itemIdentifier": again["Records"][-1]["messageId"]}]}
+    assert rt.models.Import.get(spec.uai, rec.import_id, consistent_read=True).traites == len(bilans) - 1
+    # Dead: the DLQ handler retries each bilan alone; only the poison is recorded as a failure.
+    assert worker.process_dead_letters_event(_event([message], receive_count=4), rt) == {"batchItemFailures": []}
+    done = _wait_status(rt, spec.uai, rec.import_id, "TERMINE")
+    assert (done.traites, done.nouveaux, done.rejetes) == (len(bilans), len(bilans) - 1, 1)
+    results = {r.bilan_id: r for r in rt.models.Resultat.query(import_key(spec.uai, rec.import_id))}
+    assert len(results) == len(bilans)
+    assert [m["code"] for m in results[poison_id].messages] == ["ERREUR_TECHNIQUE"]
+    assert all(r.statut == "IMPORTE" for i, r in results.items() if i != poison_id)
+
+
+def test_the_dlq_writes_a_bilan_that_no_longer_fails_as_the_worker_would(rt):
+    """A message dead for a cause that has gone (here: its référentiel was missing, it is there
+    now): its bilans are imported on the DLQ's retry, not marked ERREUR_TECHNIQUE."""
+    spec = SchoolSpec(uai="0760012M", divisions_par_niveau=1, eleves_par_division=1)
+    bilans = _bilans(rt, spec)
+    rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
+    ref = _referentiel(rt, spec)
+    [message] = splitter.bilan_messages(rt, rec, bilans, ref)
+    with pytest.raises(BatchProcessingError):      # every record failed: Lambda gives the batch back
+        worker.process_bilans_event(_event([message.replace(ref, "referentiels/absent.json")]), rt)
+    assert worker.process_dead_letters_event(_event([message], receive_count=4), rt) == {"batchItemFailures": []}
+    done = _wait_status(rt, spec.uai, rec.import_id, "TERMINE")
+    assert (done.traites, done.nouveaux, done.rejetes) == (len(bilans), len(bilans), 0)
 
 
 def test_duplicate_s3_event_changes_nothing(api_for, rt):
@@ -202,7 +262,7 @@ def test_report_requested_by_a_worker_that_died_is_renewed_on_redelivery(rt):
     bilans = _bilans(rt, spec)
     rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
     bodies = splitter.bilan_messages(rt, rec, bilans, _referentiel(rt, spec))
-    items = [worker.parse_message(r, None) for r in _event(bodies)["Records"]]
+    items = [item for r in _event(bodies)["Records"] for item in worker.parse_message(r, None)]
     worker.commit_bilans(rt.models, items, lambda item: worker._evaluate(rt, item))
 
     def die(body):
@@ -226,8 +286,8 @@ def test_poison_bilan_from_the_dlq_shows_as_erreur_technique_and_the_import_fini
     spec = SchoolSpec(uai="0760007G", divisions_par_niveau=1, eleves_par_division=1)
     bilans = _bilans(rt, spec)
     rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
-    bodies = splitter.bilan_messages(rt, rec, bilans, _referentiel(rt, spec))
-    ok, poison = bodies[:-1], bodies[-1]
+    ok = splitter.bilan_messages(rt, rec, bilans[:-1], _referentiel(rt, spec))
+    [poison] = splitter.bilan_messages(rt, rec, bilans[-1:], "referentiels/absent.json")   # fails on every try
     assert worker.process_bilans_event(_event(ok), rt) == {"batchItemFailures": []}
     dlq = rt.queue_url(rt.settings.bilans_queue + "-dlq")
     for _ in range(2):                                   # redelivered from the DLQ too: counted once
@@ -272,10 +332,107 @@ def test_bilans_too_large_for_sqs_travel_by_reference_and_import_the_same(rt, mo
     rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
     monkeypatch.setattr(splitter, "INLINE_LIMIT", 100)          # every bilan is « too large »
     bodies = splitter.bilan_messages(rt, rec, bilans, _referentiel(rt, spec))
-    assert all("bilan_s3" in json.loads(b) and "bilan" not in json.loads(b) for b in bodies)
+    assert len(bodies) == len(bilans), "one message per bilan too large to travel inline"
+    assert all("bilans_s3" in json.loads(b) and "bilans" not in json.loads(b) for b in bodies)
     assert all(len(b) < 400 for b in bodies)
     assert worker.process_bilans_event(_event(bodies), rt) == {"batchItemFailures": []}
     done = _wait_status(rt, spec.uai, rec.import_id, "TERMINE")
     assert done.traites == done.nouveaux == len(bilans)
     stored = {r.bilan_id for r in rt.models.Resultat.query(import_key(spec.uai, rec.import_id))}
     assert stored == {f"{b['eleve']['id_be']}#{b['cle']}" for b in bilans}
+
+
+def test_a_large_bilan_travels_by_reference_between_messages_of_the_others(rt, monkeypatch):
+    """Between the limits: the small bilans de cycle go inline, ten at most per message and within
+    the limit; each periodic bilan, too large, goes alone by reference to S3 (claim check). Order
+    and content are kept; the same bilans give the same messages (a resend is the same)."""
+    spec = SchoolSpec(uai="0760013N", divisions_par_niveau=1, eleves_par_division=4)
+    bilans = _bilans(rt, spec)
+    rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
+    ref = _referentiel(rt, spec)
+    sizes = {kind: [len(json.dumps(b, ensure_ascii=False).encode()) for b in bilans if b["type"] == kind]
+             for kind in ("periodique", "cycle")}
+    assert max(sizes["cycle"]) * 3 < min(sizes["periodique"])
+    monkeypatch.setattr(splitter, "INLINE_LIMIT", min(sizes["periodique"]))   # the envelope makes it too large
+    bodies = splitter.bilan_messages(rt, rec, bilans, ref)
+    assert bodies == splitter.bilan_messages(rt, rec, bilans, ref)
+    carried, inline_counts = [], []
+    for body in bodies:
+        msg = json.loads(body)
+        assert len(body.encode()) <= splitter.INLINE_LIMIT
+        assert {k: msg[k] for k in ("uai", "import_id", "referentiel")} == {
+            "uai": spec.uai, "import_id": rec.import_id, "referentiel": ref}
+        if "bilans_s3" in msg:
+            stored = json.loads(rt.s3.get_object(Bucket=rt.settings.bucket, Key=msg["bilans_s3"])["Body"].read())
+            assert len(stored) == 1 and stored[0]["type"] == "periodique"
+            carried += stored
+        else:
+            assert all(b["type"] == "cycle" for b in msg["bilans"])
+            inline_counts.append(len(msg["bilans"]))
+            carried += msg["bilans"]
+    assert carried == bilans
+    assert sum(b["type"] == "periodique" for b in bilans) == sum("bilans_s3" in b for b in bodies)
+    assert max(inline_counts) <= splitter.BILANS_PER_MESSAGE
+    assert worker.process_bilans_event(_event(bodies), rt) == {"batchItemFailures": []}
+    done = _wait_status(rt, spec.uai, rec.import_id, "TERMINE")
+    assert done.traites == done.nouveaux == len(bilans)
+
+
+def test_several_bilans_per_message_within_the_limits(rt, monkeypatch):
+    spec = SchoolSpec(uai="0760014P", divisions_par_niveau=2, eleves_par_division=5)
+    bilans = _bilans(rt, spec)
+    rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
+    ref = _referentiel(rt, spec)
+    bodies = splitter.bilan_messages(rt, rec, bilans, ref)
+    groups = [json.loads(b)["bilans"] for b in bodies]
+    assert [len(g) for g in groups] == [10] * (len(bilans) // 10) + ([len(bilans) % 10] if len(bilans) % 10 else [])
+    assert [b for g in groups for b in g] == bilans
+    # A smaller limit: fewer bilans per message, never more bytes than the limit.
+    limit = 3 * max(len(json.dumps(b, ensure_ascii=False).encode()) for b in bilans)
+    monkeypatch.setattr(splitter, "INLINE_LIMIT", limit)
+    small = splitter.bilan_messages(rt, rec, bilans, ref)
+    assert all(len(b.encode()) <= limit for b in small) and len(small) > len(bodies)
+    assert [b for body in small for b in json.loads(body)["bilans"]] == bilans
+    # Sent by the splitter (to a queue of this test): SendMessageBatch by 10 messages at most,
+    # within 256 KiB, every bilan delivered once.
+    name = f"lsu-test-envoi-{uuid.uuid4().hex[:8]}"
+    private = build_runtime(replace(rt.settings, bilans_queue=name))
+    url = private.sqs.create_queue(QueueName=name)["QueueUrl"]
+    sent = []
+    original = private.sqs.send_message_batch
+
+    def spy(**kwargs):
+        sent.append(kwargs["Entries"])
+        return original(**kwargs)
+
+    monkeypatch.setattr(private.sqs, "send_message_batch", spy)
+    splitter.send_bilans(private, rec, bilans, ref)
+    assert len(sent) < len(small) and all(
+        len(entries) <= 10 and sum(len(e["MessageBody"].encode()) for e in entries) <= splitter.SQS_MAX_BODY
+        for entries in sent)
+    received = []
+    while True:
+        got = private.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            break
+        received += [b for m in got for b in json.loads(m["Body"])["bilans"]]
+        private.sqs.delete_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
+    key = lambda b: (b["eleve"]["id_be"], b["cle"])  # noqa: E731
+    assert sorted(received, key=key) == sorted(bilans, key=key)
+    private.sqs.delete_queue(QueueUrl=url)
+
+
+def test_messages_of_the_previous_format_are_still_read(rt):
+    """One bilan per message (`bilan`, `bilan_s3`): messages in flight when this version deploys."""
+    spec = SchoolSpec(uai="0760015Q", divisions_par_niveau=1, eleves_par_division=1)
+    bilans = _bilans(rt, spec)
+    rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
+    envelope = {"uai": spec.uai, "import_id": rec.import_id, "pre_controle": False,
+                "referentiel": _referentiel(rt, spec)}
+    key = f"messages/{spec.uai}/{rec.import_id}/ancien.json"
+    rt.s3.put_object(Bucket=rt.settings.bucket, Key=key, Body=json.dumps(bilans[0]).encode())
+    bodies = [json.dumps({**envelope, "bilan_s3": key})] + [json.dumps({**envelope, "bilan": b}) for b in bilans[1:]]
+    assert worker.process_bilans_event(_event(bodies), rt) == {"batchItemFailures": []}
+    done = _wait_status(rt, spec.uai, rec.import_id, "TERMINE")
+    assert done.traites == done.nouveaux == len(bilans)

@@ -33,8 +33,8 @@ def _import(rt, uai: str, ref_key: str, bilans: list[dict]) -> str:
                            cle_s3=f"imports/{uai}/{import_id}.xml", total=len(bilans),
                            cree_le=datetime.now(timezone.utc).isoformat())
     rec.save()
-    items = [worker.parse_message({"messageId": str(i), "body": body}, None)
-             for i, body in enumerate(splitter.bilan_messages(rt, rec, bilans, ref_key))]
+    items = [item for i, body in enumerate(splitter.bilan_messages(rt, rec, bilans, ref_key))
+             for item in worker.parse_message({"messageId": str(i), "body": body}, None)]
     worker.commit_bilans(rt.models, items, lambda item: worker._evaluate(rt, item))
     return import_id
 
