@@ -2,7 +2,13 @@
 with the exact Lambda SQS event shape (batches ≤ 10); deletes what succeeded and leaves partial
 batch failures on the queue (as Lambda does with ReportBatchItemFailures). Several pollers per
 queue drain concurrently, so queues stay short (moto's send cost grows with queue depth).
-Only for the local stack: on AWS, Lambda's event source mappings do this."""
+Only for the local stack: on AWS, Lambda's event source mappings do this — and their requests
+(receives, deletes) are theirs, not the pipeline's: bench/count_requests.py counts them apart.
+
+Like an event source mapping, a poller long-polls (WaitTimeSeconds, 20 s by default): an idle
+queue costs one receive per poller every 20 s instead of one per second. `stop()` does not wait
+for those polls: it waits for the batches being handled, and a poll that returns after it hands
+its messages back to the queue (visibility 0) without delivering them."""
 from __future__ import annotations
 
 import logging
@@ -70,11 +76,11 @@ class QueueBinding:
 
 
 class Dispatcher:
-    def __init__(self, sqs, region: str, bindings: list[QueueBinding], wait_seconds: int = 1):
+    def __init__(self, sqs, region: str, bindings: list[QueueBinding], wait_seconds: int = 20):
         self.sqs, self.region, self.bindings, self.wait_seconds = sqs, region, bindings, wait_seconds
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self.invocations = 0
         self.errors = 0
         self.busy = 0
@@ -87,10 +93,11 @@ class Dispatcher:
                 self._threads.append(t)
         return self
 
-    def stop(self) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=self.wait_seconds + 30)
+    def stop(self, timeout: float = 60) -> None:
+        """No delivery starts after this; the ones under way finish (up to `timeout`)."""
+        with self._lock:
+            self._stop.set()
+            self._lock.wait_for(lambda: self.busy == 0, timeout=timeout)
         self._threads.clear()
 
     def _poll(self, b: QueueBinding) -> None:
@@ -106,27 +113,47 @@ class Dispatcher:
                 continue
             messages = resp.get("Messages", [])
             if messages:
-                self.deliver(b, messages)
+                try:
+                    self.deliver(b, messages)
+                except Exception:  # the delete failed (emulator gone): the batch comes back
+                    if not self._stop.is_set():
+                        logger.exception("suppression impossible sur %s", b.name)
 
     def deliver(self, b: QueueBinding, messages: list[dict]) -> set[str]:
-        """Invoke the handler with one batch; delete the successes; return the failed ids."""
+        """Invoke the handler with one batch; delete the successes; return the failed ids.
+        Stopped, hand the messages back to the queue at once instead."""
         records = [to_lambda_record(m, b.arn, self.region) for m in messages]
         with self._lock:
-            self.busy += 1
-            self.invocations += 1
+            stopped = self._stop.is_set()
+            if not stopped:
+                self.busy += 1
+                self.invocations += 1
+        if stopped:
+            self._release(b, records)
+            return {r["messageId"] for r in records}
         try:
-            response = b.handler({"Records": records}, LambdaContext(function_name=b.name))
-            failed = failed_ids(response, records)
-        except Exception:  # as Lambda: a raising handler fails the whole batch
-            logger.exception("le gestionnaire de %s a échoué : lot entier laissé dans la file", b.name)
-            failed = {r["messageId"] for r in records}
-            with self._lock:
-                self.errors += 1
+            try:
+                response = b.handler({"Records": records}, LambdaContext(function_name=b.name))
+                failed = failed_ids(response, records)
+            except Exception:  # as Lambda: a raising handler fails the whole batch
+                logger.exception("le gestionnaire de %s a échoué : lot entier laissé dans la file", b.name)
+                failed = {r["messageId"] for r in records}
+                with self._lock:
+                    self.errors += 1
+            done = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"]}
+                    for i, r in enumerate(records) if r["messageId"] not in failed]
+            if done:
+                self.sqs.delete_message_batch(QueueUrl=b.url, Entries=done)
         finally:
             with self._lock:
                 self.busy -= 1
-        done = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"]}
-                for i, r in enumerate(records) if r["messageId"] not in failed]
-        if done:
-            self.sqs.delete_message_batch(QueueUrl=b.url, Entries=done)
+                self._lock.notify_all()
         return failed
+
+    def _release(self, b: QueueBinding, records: list[dict]) -> None:
+        try:
+            self.sqs.change_message_visibility_batch(QueueUrl=b.url, Entries=[
+                {"Id": str(i), "ReceiptHandle": r["receiptHandle"], "VisibilityTimeout": 0}
+                for i, r in enumerate(records)])
+        except Exception:  # the emulator is gone: the messages come back after their timeout
+            logger.debug("messages non rendus à %s", b.name, exc_info=True)
