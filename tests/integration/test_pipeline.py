@@ -242,6 +242,33 @@ def test_dispatcher_deletes_successes_and_leaves_partial_failures(rt):
     rt.sqs.delete_queue(QueueUrl=url)
 
 
+def test_dispatcher_stops_without_waiting_for_its_long_polls_and_delivers_nothing_after(rt):
+    name = f"lsu-test-arret-{uuid.uuid4().hex[:8]}"
+    url = rt.sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    seen: list[dict] = []
+    binding = QueueBinding(name, url, f"arn:aws:sqs:{rt.settings.region}:123456789012:{name}",
+                           lambda event, context: seen.append(event), pollers=2)
+    d = Dispatcher(rt.sqs, rt.settings.region, [binding], wait_seconds=20).start()
+    rt.sqs.send_message(QueueUrl=url, MessageBody="avant")
+    deadline = time.monotonic() + 10
+    while not seen:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)                              # both pollers back in a 20 s long poll
+    t = time.monotonic()
+    d.stop()
+    assert time.monotonic() - t < 5, "stop() does not wait for idle long polls"
+    rt.sqs.send_message(QueueUrl=url, MessageBody="après")
+    time.sleep(1.5)                              # a poll still open takes it, then hands it back
+    got = []
+    deadline = time.monotonic() + 10
+    while not got:
+        got = rt.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+        assert time.monotonic() < deadline, "handed back at once, not after the visibility timeout"
+    assert [m["Body"] for m in got] == ["après"] and len(seen) == 1
+    rt.sqs.delete_queue(QueueUrl=url)
+
+
 def test_s3_notification_reaches_the_uploads_queue(rt):
     cfg = rt.s3.get_bucket_notification_configuration(Bucket=rt.settings.bucket)
     [queue] = cfg["QueueConfigurations"]
