@@ -488,21 +488,6 @@ class _AcquisShape:
         return prefix
 
 
-def _acquis_json(a: etree._Element, frag: _Fragments, shapes: dict) -> str:
-    names = tuple(a.keys())
-    shape = shapes.get(names)
-    if shape is None:
-        shape = shapes[names] = _AcquisShape(names)
-    values = a.values()
-    refs = shape.refs(values)
-    prefix = shape.prefixes.get(refs) or shape.prefix(a, refs, frag)
-    # text_of(a, "appreciation"): the schema allows an acquis no other child (a file with
-    # another one is refused, whatever is written here).
-    text = a[0].text if len(a) else None
-    appreciation = encode_basestring(text) if text else "null"
-    return prefix + appreciation + shape.rest_format % tuple(map(encode_basestring, shape.rest(values))) + "}"
-
-
 def _groups_json(box: etree._Element | None, kind: str, frag: _Fragments) -> str:
     if box is None:
         return "[]"
@@ -536,29 +521,36 @@ def _responsables_json(container: etree._Element | None) -> str:
 _APPRECIATION, _COMMENTAIRE, _ADRESSE = q("appreciation"), q("commentaire"), q("adresse")
 _PPRE, _CONTRAT = q("complement-ppre"), q("complement-contrat-reussite")
 _COMPETENCE_NUM, _APPRECIATION_NUM = q("competence-num"), q("appreciation-num")
-# The children each twin reads: the first of its tag (`find`, `text_of`) or all (`iterchildren`).
-_P_FIRST = {q(n): n for n in ("liste-acquis", "epis-eleve", "acc-persos-eleve", "acquis-conseils",
-                              "devoirs-faits", "vie-scolaire", "competences-numeriques", "responsables")}
-_P_ALL = {q(n): n for n in ("liste-parcours", "modalites-accompagnement", "socle")}
-_C_FIRST = {q(n): n for n in ("socle", "synthese", "enseignement-complement", "langue-culture-regionale",
-                              "responsables")}
+(_LISTE_ACQUIS, _EPIS, _ACC_PERSOS, _ACQUIS_CONSEILS, _DEVOIRS_FAITS, _VIE_SCOLAIRE, _COMPETENCES_NUMERIQUES,
+ _RESPONSABLES, _LISTE_PARCOURS, _MODALITES, _SOCLE) = (
+    q(n) for n in ("liste-acquis", "epis-eleve", "acc-persos-eleve", "acquis-conseils", "devoirs-faits",
+                   "vie-scolaire", "competences-numeriques", "responsables", "liste-parcours",
+                   "modalites-accompagnement", "socle"))
+
+
+def _children(el: etree._Element) -> dict:
+    """The first child of each tag (what `find` and `text_of` read). A tag twice among a bilan's
+    children happens only in a file the schema refuses; it is handled the same all the same."""
+    kids = {c.tag: c for c in el}
+    if len(kids) != len(el):
+        kids = {c.tag: c for c in reversed(el)}
+        kids[None] = True                       # marks duplicates, for _every
+    return kids
+
+
+def _every(el: etree._Element, kids: dict, tag: str) -> list:
+    """All the children of a tag (what `iterchildren(tag)` gives)."""
+    if None in kids:
+        return [c for c in el if c.tag == tag]
+    c = kids.get(tag)
+    return [] if c is None else [c]
+_SYNTHESE, _ENSEIGNEMENT_COMPLEMENT, _LCR = q("synthese"), q("enseignement-complement"), q("langue-culture-regionale")
 
 
 def bilan_periodique_json(el: etree._Element, idx: Index) -> str:
     """encode(bilan_periodique(el, idx)), written directly."""
     frag = fragments(idx)
-    first: dict[str, etree._Element] = {}
-    every: dict[str, list] = {}
-    for c in el:
-        tag = c.tag
-        name = _P_FIRST.get(tag)
-        if name is not None:
-            if name not in first:
-                first[name] = c
-        else:
-            name = _P_ALL.get(tag)
-            if name is not None:
-                every.setdefault(name, []).append(c)
+    kids = _children(el)
     get = el.get
     eleve, division = _eleve_json(frag, el)
     periode_ref = _ref_id(idx, "periode", el, "periode-ref", "_periode(None)")
@@ -567,7 +559,7 @@ def bilan_periodique_json(el: etree._Element, idx: Index) -> str:
         p = _periode(idx.by_id[periode_ref])
         periode = frag.periode[periode_ref] = (encode(p), _s(periodique_key(p)))
     vie_scolaire = "null"
-    vs = first.get("vie-scolaire")
+    vs = kids.get(_VIE_SCOLAIRE)
     if vs is not None:
         items = tuple(vs.items())
         counters = frag.vie_scolaire.get(items)
@@ -580,15 +572,27 @@ def bilan_periodique_json(el: etree._Element, idx: Index) -> str:
     responsable = _responsable_etab_json(frag, el)
     profs = _refs_json(frag, "enseignant", el, "prof-princ-refs", get("prof-princ-refs"), frag.shown,
                        frag.shown_of)
-    liste = first.get("liste-acquis")
+    liste = kids.get(_LISTE_ACQUIS)
     if liste is None:
         raise TypeError("liste-acquis absent (iterating None)")
     shapes = frag.acquis
-    acquis = ",".join([_acquis_json(a, frag, shapes) for a in liste])
-    epis = _groups_json(first.get("epis-eleve"), "epi-groupe", frag)
-    acc_persos = _groups_json(first.get("acc-persos-eleve"), "acc-perso-groupe", frag)
+    acquis = []
+    for a in liste:                              # _acquis_json, inlined (≈ 10 acquis per bilan)
+        names = tuple(a.keys())
+        shape = shapes.get(names)
+        if shape is None:
+            shape = shapes[names] = _AcquisShape(names)
+        values = a.values()
+        refs = shape.refs(values)
+        prefix = shape.prefixes.get(refs) or shape.prefix(a, refs, frag)
+        text = a[0].text if len(a) else None      # the schema allows an acquis no other child
+        acquis.append(prefix + (encode_basestring(text) if text else "null")
+                      + shape.rest_format % tuple(map(encode_basestring, shape.rest(values))) + "}")
+    acquis = ",".join(acquis)
+    epis = _groups_json(kids.get(_EPIS), "epi-groupe", frag)
+    acc_persos = _groups_json(kids.get(_ACC_PERSOS), "acc-perso-groupe", frag)
     parcours = ",".join([f'{{"code":{_s(p.get("code"))},"texte":{_s(p.text)}}}'
-                         for box in every.get("liste-parcours", ()) for p in box])
+                         for box in _every(el, kids, _LISTE_PARCOURS) for p in box])
     communs = frag.communs.get((periode_ref, division))
     if communs is None:
         key = (periode_ref, division)
@@ -596,19 +600,19 @@ def bilan_periodique_json(el: etree._Element, idx: Index) -> str:
                                        _s(idx.communs_vie_scolaire.get(key)))
     modalites = ",".join([f'{{"code":{_s(m.get("code"))},"complement_ppre":{_first_text(m, _PPRE)},'
                           f'"complement_contrat_reussite":{_first_text(m, _CONTRAT)}}}'
-                          for box in every.get("modalites-accompagnement", ()) for m in box])
+                          for box in _every(el, kids, _MODALITES) for m in box])
     shared = frag.attrs
-    socle = ",".join([_attrs_json_shared(s, shared) for box in every.get("socle", ()) for s in box])
+    socle = ",".join([_attrs_json_shared(s, shared) for box in _every(el, kids, _SOCLE) for s in box])
     out = (f'{{"type":"periodique","ligne":{_int(el.sourceline)},"eleve":{eleve},"periode":{periode[0]},'
            f'"date_conseil_classe":{_s(date_conseil)},"date_scolarite":{_s(date_scolarite)},'
            f'"date_verrou":{_s(get("date-verrou"))},"responsable_etab":{responsable},'
            f'"profs_principaux":{profs},"acquis":[{acquis}],"epis":{epis},"acc_persos":{acc_persos},'
            f'"parcours":[{parcours}],"parcours_communs":{communs[0]},"modalites_accompagnement":[{modalites}],'
-           f'"acquis_conseils":{_text(first.get("acquis-conseils"))},'
-           f'"devoirs_faits":{_text(first.get("devoirs-faits"))},"vie_scolaire":{vie_scolaire},'
+           f'"acquis_conseils":{_text(kids.get(_ACQUIS_CONSEILS))},'
+           f'"devoirs_faits":{_text(kids.get(_DEVOIRS_FAITS))},"vie_scolaire":{vie_scolaire},'
            f'"vie_scolaire_commun":{communs[1]},"socle":[{socle}],'
-           f'"responsables":{_responsables_json(first.get("responsables"))}')
-    comp = first.get("competences-numeriques")
+           f'"responsables":{_responsables_json(kids.get(_RESPONSABLES))}')
+    comp = kids.get(_COMPETENCES_NUMERIQUES)
     if comp is not None:
         communs_num = _refs_json(frag, "competences-numeriques-commun", comp, "comp-num-commun-refs",
                                  comp.get("comp-num-commun-refs"), frag.texte, _texte_json)
@@ -621,11 +625,7 @@ def bilan_periodique_json(el: etree._Element, idx: Index) -> str:
 def bilan_cycle_json(el: etree._Element, idx: Index) -> str:
     """encode(bilan_cycle(el, idx)), written directly."""
     frag = fragments(idx)
-    first: dict[str, etree._Element] = {}
-    for c in el:
-        name = _C_FIRST.get(c.tag)
-        if name is not None and name not in first:
-            first[name] = c
+    kids = _children(el)
     get = el.get
     eleve, _division = _eleve_json(frag, el)
     cycle, millesime, date_creation = get("cycle"), get("millesime"), get("date-creation")
@@ -635,16 +635,16 @@ def bilan_cycle_json(el: etree._Element, idx: Index) -> str:
     responsable = _responsable_etab_json(frag, el)
     profs = _refs_json(frag, "enseignant", el, "prof-princ-refs", get("prof-princ-refs"), frag.shown,
                        frag.shown_of)
-    socle = first.get("socle")
+    socle = kids.get(_SOCLE)
     if socle is None:
         raise TypeError("socle absent (iterating None)")
-    ens, lcr = first.get("enseignement-complement"), first.get("langue-culture-regionale")
+    ens, lcr = kids.get(_ENSEIGNEMENT_COMPLEMENT), kids.get(_LCR)
     return (f'{{"type":"cycle","cle":{_s(cycle_key(cycle, millesime))},"ligne":{_int(el.sourceline)},'
             f'"eleve":{eleve},"cycle":{cycle_number!r},"millesime":{_s(millesime)},'
             f'"date_creation":{_s(date_creation)},"date_verrou":{_s(get("date-verrou"))},'
             f'"responsable_etab":{responsable},"profs_principaux":{profs},'
             f'"socle":[{",".join([_attrs_json_shared(s, frag.attrs) for s in socle])}],'
-            f'"synthese":{_text(first.get("synthese"))},'
+            f'"synthese":{_text(kids.get(_SYNTHESE))},'
             f'"enseignement_complement":{"null" if ens is None else _attrs_json(ens)},'
             f'"langue_culture_regionale":{"null" if lcr is None else _attrs_json(lcr)},'
-            f'"responsables":{_responsables_json(first.get("responsables"))}}}')
+            f'"responsables":{_responsables_json(kids.get(_RESPONSABLES))}}}')
