@@ -81,6 +81,22 @@ class InvalidReference(ValueError):
             ligne=self.line, element=self.element)
 
 
+class DuplicateId(ValueError):
+    """Two definitions with one id (xs:ID): the schema refuses it, but libxml2's streamed
+    validation does not see it (only a validation of the whole tree does)."""
+
+    def __init__(self, el: etree._Element, value: str):
+        super().__init__(f"id={value}")
+        self.element, self.value, self.line = etree.QName(el).localname, value, el.sourceline
+
+    def message(self) -> dict:
+        return catalogue.message(
+            "XSD_INVALID",
+            f"Ligne {self.line}, élément « {self.element} » : l'identifiant « {self.value} » est déjà celui "
+            f"d'un autre élément du fichier (attribut id, de type xs:ID).",
+            ligne=self.line, element=self.element)
+
+
 @dataclass
 class Index:
     """The document's shared definitions, by id and kind, resolved once per file."""
@@ -93,7 +109,9 @@ class Index:
     # The definitions' JSON fragments, for bilan_…_json (built on first use).
     json_fragments: object = field(default=None, repr=False, compare=False)
 
-    def add(self, kind: str, d: dict) -> dict:
+    def add(self, kind: str, d: dict, el: etree._Element) -> dict:
+        if d["id"] in self.by_id:
+            raise DuplicateId(el, d["id"])
         self.by_id[d["id"]] = d
         self.kinds[d["id"]] = kind
         return d
@@ -133,7 +151,7 @@ def build_index(donnees: etree._Element) -> Index:
             d = attrs(el)
             if kind == "competences-numeriques-commun":
                 d["texte"] = el.text
-            idx.add(kind, d)
+            idx.add(kind, d, el)
     thematiques = {el.get("code"): attrs(el) for el in donnees.iter(q("epi-thematique"))}
     for kind in ("epi", "acc-perso"):
         for el in donnees.iter(q(kind)):
@@ -143,7 +161,7 @@ def build_index(donnees: etree._Element) -> Index:
                 d["thematique"] = thematiques.get(d["thematique"], {"code": d["thematique"]})
             d["disciplines"] = [idx.shown(x) for x in idx.refs("discipline", el, "discipline-refs")]
             d["description"] = text_of(el, "description")
-            idx.add(kind, d)
+            idx.add(kind, d, el)
     for kind, ref in (("epi-groupe", "epi-ref"), ("acc-perso-groupe", "acc-perso-ref")):
         for el in donnees.iter(q(kind)):
             d = attrs(el)
@@ -156,7 +174,7 @@ def build_index(donnees: etree._Element) -> Index:
                  "discipline": idx.shown(idx.ref("discipline", ed, "discipline-ref"))}
                 for ed in el.iter(q("enseignant-discipline"))
             ]
-            idx.add(kind, d)
+            idx.add(kind, d, el)
     for el in donnees.iter(q("vie-scolaire-commun")):
         idx.ref("periode", el, "periode-ref")
         idx.communs_vie_scolaire[(el.get("periode-ref"), el.get("code-division"))] = text_of(el, "commentaire")

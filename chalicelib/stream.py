@@ -15,7 +15,7 @@ from lxml import etree
 
 from chalicelib import validation
 from chalicelib.catalogue import message
-from chalicelib.split import InvalidReference, bilan_cycle_json, bilan_periodique_json, build_index, q
+from chalicelib.split import DuplicateId, InvalidReference, bilan_cycle_json, bilan_periodique_json, build_index, q
 
 EXPLAIN_MAX_BYTES = 16 * 1024 * 1024
 _BILAN_TAGS = (q("bilan-periodique"), q("bilan-cycle"))
@@ -92,6 +92,8 @@ def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str,
             return out
     except InvalidReference as exc:
         return StreamedFile(erreurs=[exc.message()])
+    except DuplicateId as exc:       # the streamed validation misses it: the tree's, or ours if too large
+        return explain(data, schema, expected_uai, None, exc.message())
     except (etree.XMLSyntaxError, etree.XMLSchemaError) as exc:
         first = exc
     except (ValueError, KeyError, TypeError) as exc:
@@ -113,12 +115,16 @@ def _validation_error(context) -> etree.LxmlError | None:
     return None
 
 
-def explain(data: bytes, schema: etree.XMLSchema, expected_uai: str, first: etree.LxmlError | None) -> StreamedFile:
-    """Why a file was refused, with lines where the tree-based checks can give them."""
-    if len(data) <= EXPLAIN_MAX_BYTES or first is None:
+def explain(data: bytes, schema: etree.XMLSchema, expected_uai: str, first: etree.LxmlError | None,
+            found: dict | None = None) -> StreamedFile:
+    """Why a file was refused, with lines where the tree-based checks can give them; above
+    EXPLAIN_MAX_BYTES, the first error as the stream saw it (`first`, or `found`: ours)."""
+    if len(data) <= EXPLAIN_MAX_BYTES or (first is None and found is None):
         result = validation.check_file(data, schema, expected_uai)
         if result.erreurs:
             return StreamedFile(entete=result.entete, erreurs=result.erreurs)
+    if found is not None:
+        return StreamedFile(erreurs=[found])
     name = _ERROR_NAMES.get(getattr(first, "code", None), "")
     code = "XSD_INVALID" if name.startswith("SCHEMAV_") else "NOT_WELL_FORMED"
     line = getattr(first, "lineno", 0) or None

@@ -219,3 +219,32 @@ def test_a_wrong_reference_inside_an_acquis_or_a_group_is_reported_at_its_line(p
         with pytest.raises(split.InvalidReference) as caught:
             list(split_bilans(check_file(xml, partial_schema, small_spec.uai).root))
         assert error == caught.value.message()
+
+
+def _duplicate_id(small_spec) -> bytes:
+    """Two éléments de programme with one id (each referenced as before): valid for libxml2's
+    streamed validation, refused by the schema (xs:ID) on the whole tree."""
+    root = etree.fromstring(generate_lsu_xml(small_spec))
+    first, second = list(root.iter(_q("element-programme")))[:2]
+    old, new = second.get("id"), first.get("id")
+    for el in root.iter():
+        for attribute, value in el.items():
+            if old in value.split():
+                el.set(attribute, " ".join(new if v == old else v for v in value.split()))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_a_duplicate_id_is_refused_as_the_schema_refuses_it(partial_schema, small_spec):
+    xml = _duplicate_id(small_spec)
+    tree = check_file(xml, partial_schema, small_spec.uai)
+    assert [e["code"] for e in tree.erreurs] == ["XSD_INVALID"] and "xs:ID" in tree.erreurs[0]["message"]
+    result = stream.check_and_split(xml, partial_schema, small_spec.uai)
+    assert result.erreurs == tree.erreurs and result.bilans == []
+
+
+def test_a_duplicate_id_in_a_large_file_is_reported_without_the_tree(partial_schema, small_spec, monkeypatch):
+    monkeypatch.setattr(stream, "EXPLAIN_MAX_BYTES", 10)
+    monkeypatch.setattr(stream.validation, "check_file", None)      # never built for a large file
+    [err] = stream.check_and_split(_duplicate_id(small_spec), partial_schema, small_spec.uai).erreurs
+    assert err["code"] == "XSD_INVALID" and err["element"] == "element-programme" and err["ligne"]
+    assert "EP_020700_1" in err["message"] and "xs:ID" in err["message"]
