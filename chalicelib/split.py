@@ -595,7 +595,7 @@ def bilan_periodique_json(el: etree._Element, idx: Index) -> str:
         raise TypeError("liste-acquis absent (iterating None)")
     shapes = frag.acquis
     acquis = []
-    for a in liste:                              # _acquis_json, inlined (≈ 10 acquis per bilan)
+    for a in liste:                              # as _acquis writes them (≈ 10 per bilan)
         names = tuple(a.keys())
         shape = shapes.get(names)
         if shape is None:
@@ -609,18 +609,22 @@ def bilan_periodique_json(el: etree._Element, idx: Index) -> str:
     acquis = ",".join(acquis)
     epis = _groups_json(kids.get(_EPIS), "epi-groupe", frag)
     acc_persos = _groups_json(kids.get(_ACC_PERSOS), "acc-perso-groupe", frag)
-    parcours = ",".join([f'{{"code":{_s(p.get("code"))},"texte":{_s(p.text)}}}'
-                         for box in _every(el, kids, _LISTE_PARCOURS) for p in box])
+    parcours = modalites = socle = ""             # most bilans have none of these three
+    if _LISTE_PARCOURS in kids or None in kids:
+        parcours = ",".join([f'{{"code":{_s(p.get("code"))},"texte":{_s(p.text)}}}'
+                             for box in _every(el, kids, _LISTE_PARCOURS) for p in box])
     communs = frag.communs.get((periode_ref, division))
     if communs is None:
         key = (periode_ref, division)
         communs = frag.communs[key] = (encode(idx.communs_parcours.get(key, [])),
                                        _s(idx.communs_vie_scolaire.get(key)))
-    modalites = ",".join([f'{{"code":{_s(m.get("code"))},"complement_ppre":{_first_text(m, _PPRE)},'
-                          f'"complement_contrat_reussite":{_first_text(m, _CONTRAT)}}}'
-                          for box in _every(el, kids, _MODALITES) for m in box])
+    if _MODALITES in kids or None in kids:
+        modalites = ",".join([f'{{"code":{_s(m.get("code"))},"complement_ppre":{_first_text(m, _PPRE)},'
+                              f'"complement_contrat_reussite":{_first_text(m, _CONTRAT)}}}'
+                              for box in _every(el, kids, _MODALITES) for m in box])
     shared = frag.attrs
-    socle = ",".join([_attrs_json_shared(s, shared) for box in _every(el, kids, _SOCLE) for s in box])
+    if _SOCLE in kids or None in kids:
+        socle = ",".join([_attrs_json_shared(s, shared) for box in _every(el, kids, _SOCLE) for s in box])
     out = (f'{{"type":"periodique","ligne":{_int(el.sourceline)},"eleve":{eleve},"periode":{periode[0]},'
            f'"date_conseil_classe":{_s(date_conseil)},"date_scolarite":{_s(date_scolarite)},'
            f'"date_verrou":{_s(get("date-verrou"))},"responsable_etab":{responsable},'
