@@ -5,11 +5,15 @@ with botocore event hooks on every client the process creates (boto3 and pynamod
 
 Requests are grouped by who makes them: the pipeline (splitter, workers, report — what Lambda
 runs on AWS), the local dispatcher's receives/deletes (Lambda's event source mapping on AWS, not
-our code), and the API answering the client's progress polling."""
+our code), and the API answering the client's progress polling.
+
+SQS bills a request per 64 KiB chunk of its payload: BILLED counts those units too (sends by
+their bodies, receives by the bodies they return, anything else one)."""
 from __future__ import annotations
 
 import argparse
 import collections
+import math
 import sys
 import tempfile
 import threading
@@ -19,8 +23,10 @@ from pathlib import Path
 import botocore.session
 
 COUNTS: collections.Counter = collections.Counter()
+BILLED: collections.Counter = collections.Counter()     # SQS requests as billed (64 KiB chunks)
 _LOCK = threading.Lock()
 _ESM_OPS = {"ReceiveMessage", "DeleteMessageBatch", "DeleteMessage"}
+_CHUNK = 64 * 1024
 
 
 def _who(operation: str) -> str:
@@ -32,10 +38,31 @@ def _who(operation: str) -> str:
     return "pipeline"
 
 
+def _chunks(payload: int) -> int:
+    return max(1, math.ceil(payload / _CHUNK))
+
+
 def _hook(model, **_):
     key = (_who(model.name), model.service_model.service_name, model.name)
     with _LOCK:
         COUNTS[key] += 1
+
+
+def _billed(model, params=None, **_):
+    """An SQS request as billed: sends by the bodies they carry (receives: see _after)."""
+    if model.name == "ReceiveMessage":
+        return
+    params = params or {}
+    bodies = [params.get("MessageBody") or ""] + [e.get("MessageBody") or "" for e in params.get("Entries", [])]
+    with _LOCK:
+        BILLED[(_who(model.name), "sqs", model.name)] += _chunks(sum(len(b.encode("utf-8")) for b in bodies))
+
+
+def _after(model, parsed=None, **_):
+    if model.service_model.service_name == "sqs" and model.name == "ReceiveMessage":
+        payload = sum(len(m.get("Body", "").encode("utf-8")) for m in (parsed or {}).get("Messages", []))
+        with _LOCK:
+            BILLED[(_who(model.name), "sqs", model.name)] += _chunks(payload)
 
 
 def install_hooks() -> None:
@@ -44,6 +71,8 @@ def install_hooks() -> None:
     def create_client(self, *args, **kwargs):
         client = original(self, *args, **kwargs)
         client.meta.events.register("before-call", _hook)
+        client.meta.events.register("before-parameter-build.sqs", _billed)
+        client.meta.events.register("after-call", _after)
         return client
 
     botocore.session.Session.create_client = create_client
@@ -68,6 +97,7 @@ def main() -> int:
         client = ApiClient(stack.api_url, issue_token(stack.settings.token_secret, spec.uai, "CE"))
         client.put_referentiel(generate_referentiel(spec))
         COUNTS.clear()
+        BILLED.clear()
         t0 = time.perf_counter()
         synthese = client.import_file(xml_path, progress=False)
         wall = time.perf_counter() - t0
@@ -81,6 +111,9 @@ def main() -> int:
             n = sum(v for (w, s, _), v in COUNTS.items() if w == who and s == service)
             if n:
                 print(f"total {who:<10} {service:<9} {n:>9} requests, {n / bilans:.3f} per bilan")
+        billed = sum(v for (w, _, _), v in BILLED.items() if w == who)
+        if billed:
+            print(f"total {who:<10} sqs billed {billed:>8} (64 KiB chunks), {billed / bilans:.3f} per bilan")
     return 0
 
 
