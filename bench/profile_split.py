@@ -1,0 +1,72 @@
+"""Where the split stage's time goes, on the bench's file (≈650 élèves), in one process: each part
+of stream.check_and_split timed on its own (best of several runs).
+
+    .venv/bin/python bench/profile_split.py"""
+from __future__ import annotations
+
+import copy
+import io
+import sys
+import time
+
+
+def best(fn, n: int = 7) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times) * 1000
+
+
+def main() -> int:
+    from lxml import etree
+
+    from chalicelib import split, stream, validation
+    from chalicelib.config import Settings
+    from chalicelib.generator import SchoolSpec, generate_lsu_xml
+
+    xsd = Settings.from_env().xsd_path
+    data = generate_lsu_xml(SchoolSpec(uai="0750001A", divisions_par_niveau=6, eleves_par_division=27))
+    strict = etree.XMLSchema(etree.parse(xsd, validation.safe_parser()))
+    schema = validation.load_schema(xsd, partial=True)
+    root = etree.fromstring(data, validation.safe_parser())
+    # The shared definitions as the stream sees them at its first bilan: before any bilan.
+    donnees = copy.deepcopy(root.find(split.q("donnees")))
+    for container in ("bilans-periodiques", "bilans-cycle"):
+        for el in donnees.findall(split.q(container)):
+            donnees.remove(el)
+    periodiques, cycles = list(root.iter(split.q("bilan-periodique"))), list(root.iter(split.q("bilan-cycle")))
+
+    def iterparse_only(release=False):
+        for _event, el in etree.iterparse(io.BytesIO(data), events=("end",), tag=stream._BILAN_TAGS, schema=schema,
+                                          resolve_entities="internal", no_network=True, load_dtd=False,
+                                          huge_tree=False, remove_comments=True, remove_pis=True):
+            if release:
+                stream._release(el)
+
+    def bilans():                                    # a fresh index: fragments built as in a run
+        idx = split.build_index(donnees)
+        for el in periodiques:
+            split.bilan_periodique_json(el, idx)
+        for el in cycles:
+            split.bilan_cycle_json(el, idx)
+
+    parts = [
+        ("raw lxml parse + XSD (the bench's a)", lambda: strict.assertValid(etree.fromstring(data, validation.safe_parser()))),
+        ("stream.check_and_split, whole (the bench's b)", lambda: stream.check_and_split(data, schema, "0750001A")),
+        ("  parse + streamed validation (iterparse)", iterparse_only),
+        ("  the same, each bilan freed once read (stream._release)", lambda: iterparse_only(True)),
+        ("  byte checks before parsing (validation.PRECHECKS)", lambda: [c(data) for c in validation.PRECHECKS]),
+        ("    of which check_doctype", lambda: validation.check_doctype(data)),
+        ("  shared definitions (split.build_index)", lambda: split.build_index(donnees)),
+        (f"  bilans as JSON ({len(periodiques)} périodiques, {len(cycles)} de cycle), index included", bilans),
+    ]
+    print(f"{len(data) / 1e6:.1f} MB file")
+    for name, fn in parts:
+        print(f"{best(fn):8.1f} ms  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
