@@ -52,11 +52,12 @@ ACCESS: dict[str, dict] = {
         "s3": {MESSAGES: ("s3:GetObject",), REFERENTIELS: ("s3:GetObject",)},
         "consumes": "bilans", "sends": ["report"],
     },
-    # Poison bilans: one ERREUR_TECHNIQUE result and its counters, then the report request.
+    # Dead messages: each bilan retried alone (as the worker writes it), those still failing
+    # recorded ERREUR_TECHNIQUE with their counters, then the report request.
     "on_bilans_dead_letters": {
-        "tables": {"resultats": PUT, "imports": GET + UPDATE},
+        "tables": {"bilans": GET + BATCH_GET + PUT, "resultats": PUT, "imports": GET + UPDATE},
         "indexes": {},
-        "s3": {MESSAGES: ("s3:GetObject",)},
+        "s3": {MESSAGES: ("s3:GetObject",), REFERENTIELS: ("s3:GetObject",)},
         "consumes": "bilans-dlq", "sends": ["report"],
     },
     # Report: reads the results, writes the synthèse, marks the import finished, frees the school.
