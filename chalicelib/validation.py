@@ -21,6 +21,8 @@ _FORBIDDEN_PATTERNS = tuple(
     for enc in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-7", "cp500")
 )
 
+_WITHOUT_NUL = tuple(p for p in _FORBIDDEN_PATTERNS if b"\x00" not in p)
+
 
 @dataclass
 class FileCheck:
@@ -82,7 +84,9 @@ def check_empty(data: bytes) -> dict | None:
 def check_doctype(data: bytes) -> dict | None:
     """Any DOCTYPE or ENTITY declaration is refused before parsing (billion laughs, XXE, external
     DTD): libxml2 would report some of them as merely « not well-formed »."""
-    if any(p in data for p in _FORBIDDEN_PATTERNS):
+    # The UTF-16/32 forms hold NUL bytes: a file without any cannot contain them (one scan less each).
+    patterns = _FORBIDDEN_PATTERNS if b"\x00" in data else _WITHOUT_NUL
+    if any(p in data for p in patterns):
         return message("DOCTYPE_FORBIDDEN")
     return None
 
