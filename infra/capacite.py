@@ -5,19 +5,24 @@
     .venv/bin/python infra/capacite.py --json     # the same figures as JSON
 
 Inputs, each said where it comes from:
-- requests per bilan (DynamoDB, SQS, S3): **measured**, read from docs/performance.md (`make bench`);
-- sizes (XML per bilan, SQS message, DynamoDB items): **measured** here on the project's
-  generator (a 600-élève collège, 3e trimestre + bilans de cycle), items serialized by the very
-  pynamodb models of chalicelib/store.py;
-- request mix of the worker (one BatchGetItem, one TransactWriteItems, one UpdateItem per batch):
-  chalicelib/worker.py, counted by bench/count_requests.py;
-- national volumes, calendar and prices: **assumptions**, listed in HYPOTHESES and PRIX below.
+- requests per bilan (DynamoDB, SQS counted and SQS as billed in 64 KiB chunks, S3): **measured**,
+  read from docs/performance.md (`make bench`);
+- sizes and grouping, **measured** here on the project's generator (a 600-élève collège,
+  3e trimestre + bilans de cycle) with the project's own code: the file split by
+  chalicelib.stream (what the splitter sends), grouped into SQS message bodies and
+  SendMessageBatch calls by chalicelib.splitter (stand-ins for S3 and SQS record the calls), the
+  items built by the worker's and the store's own functions (merge_import → bilan_row,
+  worker.result_row) and serialized by the pynamodb models of chalicelib/store.py;
+- request mix of the worker (per invocation and import: one BatchGetItem and one
+  TransactWriteItems per transaction of ≤ worker.TRANSACTION_BILANS bilans, one UpdateItem for the
+  report request): chalicelib/worker.py, counted by bench/count_requests.py;
+- national volumes, calendar, Lambda durations, DynamoDB latencies and prices: **assumptions**,
+  listed in HYPOTHESES and PRIX below (none measured on AWS).
 Nothing here calls AWS.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import re
@@ -29,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 KB = 1024
+SQS_CHUNK = 64 * KB                                # SQS bills one request per 64 KiB of payload
 
 # --- assumptions (hypothèses) ------------------------------------------------------------------
 HYPOTHESES = {
@@ -42,18 +48,28 @@ HYPOTHESES = {
     "jours_ouvres_par_semaine": 5,
     "part_heure_de_pointe": 0.15,      # part de la journée dans l'heure la plus chargée
     "facteur_rafale": 3.0,             # minute la plus chargée / moyenne de l'heure de pointe
-    "taille_lot_sqs": 10,              # batch_size des bilans (app.py)
-    "duree_lot_worker_s": 0.25,        # un lot de 10 bilans sur Lambda (hypothèse : 3 allers-retours DynamoDB + calcul)
+    "taille_lot_sqs": 10,              # batch_size de on_bilans (app.py) : messages par invocation,
+                                       # lots supposés pleins (la file contient les messages de l'import)
+    "duree_invocation_worker_s": 1.0,  # une invocation de ≤ 100 bilans (10 messages) sur Lambda, 512 Mo :
+                                       # estimation, NON mesurée sur AWS — ≈ 3 transactions de ≤ 45 bilans
+                                       # (BatchGetItem + TransactWriteItems ≈ 0,1 s chacune) et le calcul
+                                       # (≈ 1 ms de CPU par bilan mesurée localement, × 3,5 pour le
+                                       # ≈ 0,3 vCPU d'une fonction de 512 Mo)
     "memoire_worker_mo": 512,          # .chalice/config.json
-    "duree_decoupe_s_par_mo": 0.5,     # découpage + envois SQS, par Mo de XML (hypothèse, 2 Go)
+    "concurrence_reservee_bilans": 100,  # on_bilans en prod (.chalice/config.json)
+    "duree_decoupe_s_par_mo": 0.5,     # découpe + envois SQS, par Mo de XML (hypothèse, 2 Go)
     "memoire_decoupe_mo": 2048,
     "duree_rapport_s": 2.0,            # une synthèse (requête des résultats, JSON vers S3)
     "memoire_rapport_mo": 1024,
     "appels_api_par_import": 80,       # dépôt, suivi de la progression, synthèse, consultations
     "duree_api_s": 0.1,
     "memoire_api_mo": 1024,
-    "latence_transaction_s": 0.02,     # une TransactWriteItems ; celles d'un même import se suivent
-                                       # (toutes mettent à jour l'item Import : conflits sinon)
+    "latence_transaction_s": 0.05,     # une TransactWriteItems de ≤ 91 items (≤ 45 bilans) : hypothèse ;
+                                       # celles d'un même import se suivent (toutes mettent à jour
+                                       # l'item Import : conflits sinon)
+    "latence_update_s": 0.01,          # l'UpdateItem de la demande de rapport, sur le même item
+    "requetes_sqs_hors_bilans_par_import": 5,  # notification du dépôt (réception + suppression),
+                                               # message du rapport (envoi, réception, suppression)
     "messages_par_resultat": 1,        # messages de contrôle d'un résultat (la plupart en ont 0 ou 1)
     "retention_resultats_jours": 90,   # TTL proposé (expire_le) sur la table des résultats
 }
@@ -67,7 +83,7 @@ PRIX = {
     "dynamodb_rru_par_million": 0.125,
     "dynamodb_stockage_go_mois": 0.25,
     "dynamodb_pitr_go_mois": 0.20,
-    "sqs_requetes_par_million": 0.40,        # par tranche de 64 Ko
+    "sqs_requetes_par_million": 0.40,        # par tranche de 64 Kio
     "s3_put_par_millier": 0.005,
     "s3_get_par_millier": 0.0004,
     "s3_stockage_go_mois": 0.023,
@@ -89,22 +105,32 @@ class Mesures:
     sqs_pipeline: float
     sqs_esm: float
     s3: float
+    sqs_facture: float | None = None      # SQS as billed (64 KiB chunks), when the bench gives it
 
 
 def mesures_performance(path: Path = ROOT / "docs" / "performance.md") -> Mesures:
-    """The requests per bilan of the last `make bench` (docs/performance.md)."""
+    """The requests per bilan of the last `make bench` (docs/performance.md): each service's line
+    `requests/bilan <service> … <total>  pipeline <x> + receives/deletes <y>`, and on the SQS line
+    `billed (64 KiB chunks) <z>` if present."""
     text = path.read_text(encoding="utf-8")
 
-    def figure(service: str) -> tuple[float, float, float]:
-        m = re.search(rf"requests/bilan {service}\b.*?\s([0-9.]+)\s+pipeline ([0-9.]+) \+ receives/deletes ([0-9.]+)", text)
+    def line(service: str) -> str:
+        m = re.search(rf"^.*requests/bilan {service}\b.*$", text, re.MULTILINE)
         if not m:
             raise SystemExit(f"{path} : chiffre « requests/bilan {service} » introuvable")
+        return m.group(0)
+
+    def figure(service: str) -> tuple[float, float, float]:
+        m = re.search(r"\s([0-9.]+)\s+pipeline ([0-9.]+) \+ receives/deletes ([0-9.]+)", line(service))
+        if not m:
+            raise SystemExit(f"{path} : chiffre « requests/bilan {service} » illisible")
         return tuple(float(x) for x in m.groups())          # type: ignore[return-value]
 
     date = re.search(r"exécution du\s+(\d{4}-\d{2}-\d{2})", text)
     dyn, sqs, s3 = figure("dynamodb"), figure("sqs"), figure("s3")
+    billed = re.search(r"billed \(64 KiB chunks\)\s+([0-9.]+)", line("sqs"))
     return Mesures(date=date.group(1) if date else "?", dynamodb=dyn[0], sqs=sqs[0], sqs_pipeline=sqs[1],
-                   sqs_esm=sqs[2], s3=s3[0])
+                   sqs_esm=sqs[2], s3=s3[0], sqs_facture=float(billed.group(1)) if billed else None)
 
 
 # --- sizes measured on the generator -----------------------------------------------------------
@@ -138,59 +164,97 @@ class Tailles:
     bilans_cycle: int
     xml_octets: int
     xml_par_bilan: float
-    message_sqs: float
+    # SQS messages, as chalicelib.splitter builds and sends them for this file
+    messages: int
+    message_sqs: float                   # mean body size (envelope + ≤ BILANS_PER_MESSAGE bilans)
+    message_sqs_max: int
+    bilans_par_message_max: int          # splitter.BILANS_PER_MESSAGE
+    bilans_s3: int                       # bilans too large for a message (claim check)
+    envois: int                          # SendMessageBatch calls
+    tranches_envoi: int                  # their 64 KiB chunks (what SQS bills)
+    bilans_par_transaction: int          # worker.TRANSACTION_BILANS
+    max_bilans_par_fichier: int          # Settings.max_bilans
     item_bilan: float
     item_bilan_max: int
     item_resultat: float
     item_import: int
+    messages_octets: list[int]           # each message's body size, in sending order
+    messages_bilans: list[int]           # each message's bilans
+
+
+def _chunks(payload: int) -> int:
+    return max(1, math.ceil(payload / SQS_CHUNK))
 
 
 def tailles() -> Tailles:
-    from lxml import etree
+    from types import SimpleNamespace
 
+    from chalicelib import splitter, stream
     from chalicelib.catalogue import AVERTISSEMENT, CATALOGUE, message
+    from chalicelib.checks import EDITEUR
     from chalicelib.config import Settings
     from chalicelib.generator import SchoolSpec, generate_lsu_xml
-    from chalicelib.split import split_bilans
-    from chalicelib.store import eleve_key, import_key, make_models
+    from chalicelib.merge import merge_import
+    from chalicelib.store import bilan_row, make_models
+    from chalicelib.validation import load_schema
+    from chalicelib.worker import TRANSACTION_BILANS, Item, result_row
 
+    settings = Settings.from_env({})
     spec = SchoolSpec()
     xml = generate_lsu_xml(spec)
-    bilans = list(split_bilans(etree.fromstring(xml)))
-    models = make_models(Settings.from_env({}))
+    split = stream.check_and_split(xml, load_schema(settings.xsd_path, partial=True), spec.uai, settings.max_bilans)
+    if not split.ok:
+        raise SystemExit(f"fichier généré refusé : {split.erreurs}")
     import_id = f"{spec.uai}-20250615T101500Z-0a1b2c3d"
-    envelope = {"uai": spec.uai, "import_id": import_id, "pre_controle": False,
-                "referentiel": f"referentiels/{spec.uai}/{'0' * 64}.json"}
+    referentiel = f"referentiels/{spec.uai}/{'0' * 64}.json"
+    record = SimpleNamespace(uai=spec.uai, import_id=import_id, pre_controle=False)
+
+    # The splitter's own grouping and sending, against stand-ins that record S3 puts and SQS batches.
+    puts: list[dict] = []
+    batches: list[list[dict]] = []
+    rt = SimpleNamespace(settings=settings, queue_url=lambda name: name,
+                         s3=SimpleNamespace(put_object=lambda **kw: puts.append(kw)),
+                         sqs=SimpleNamespace(send_message_batch=lambda QueueUrl, Entries: batches.append(Entries) or {}))
+    splitter.send_bilans(rt, record, split.bilans, referentiel)
+    bodies = [e["MessageBody"] for batch in batches for e in batch]
+    sizes = [len(b.encode("utf-8")) for b in bodies]
+    counts = []
+    for body in bodies:
+        parsed = json.loads(body)
+        counts.append(len(parsed["bilans"]) if "bilans" in parsed else 1)
+    assert sum(counts) == len(split.bilans)
+    tranches_envoi = sum(_chunks(sum(len(e["MessageBody"].encode("utf-8")) for e in batch)) for batch in batches)
+
+    # The items the worker writes for a new bilan (merge → bilan_row) and its result (result_row).
+    models = make_models(settings)
     warning = next(code for code, e in CATALOGUE.items() if e.niveau == AVERTISSEMENT)   # a typical message
-    msg, bil, res = [], [], []
+    bilans = [json.loads(b) for b in split.bilans]
+    bil, res = [], []
     for b in bilans:
-        body = json.dumps({**envelope, "bilan": b}, ensure_ascii=False)
-        msg.append(len(body.encode("utf-8")))
-        division = (b.get("eleve") or {}).get("division")
-        row = models.Bilan(eleve_key(spec.uai, b["eleve"]["id_be"]), b["cle"], type=b["type"], division=division,
-                           division_key=f"{spec.uai}#{division}", contenu=b,
-                           empreinte=hashlib.sha256(body.encode()).hexdigest(), import_id=import_id,
-                           importe_le="2025-06-15T10:15:00+00:00", mode="EDITEUR", saisies={}, verrouille=False)
+        item = Item("m", spec.uai, import_id, False, referentiel, b)
+        merged = merge_import(None, b, EDITEUR, import_id, "2025-06-15T10:15:00+00:00")
+        row = bilan_row(models, item.key, merged.state)
         row.version = 1
         bil.append(item_size(row))
-        messages = [message(warning)] * HYPOTHESES["messages_par_resultat"]
-        r = models.Resultat(import_key(spec.uai, import_id), f"{b['eleve']['id_be']}#{b['cle']}", type=b["type"],
-                            statut="IMPORTE", eleve=b["eleve"], periode=b.get("periode"), cycle=b.get("cycle"),
-                            ligne=1234, messages=messages)
-        res.append(item_size(r))
+        res.append(item_size(result_row(models, item, merged.statut,
+                                        [message(warning)] * HYPOTHESES["messages_par_resultat"])))
     imp = models.Import(spec.uai, import_id, statut="EN_COURS", pre_controle=False, nom_fichier="export-lsu.xml",
                         taille_declaree=len(xml), cle_s3=f"imports/{spec.uai}/{import_id}.xml",
                         cree_le="2025-06-15T10:15:00+00:00", cree_par="CE:dev", taille=len(xml), sha256="0" * 64,
                         entete={"editeur": "LSU-GEN", "application": "lsu-import-generateur", "version": "7.0",
                                 "uai": spec.uai, "date": "2025-06-15"},
-                        total=len(bilans), referentiel_cle=envelope["referentiel"], traites=len(bilans),
+                        total=len(bilans), referentiel_cle=referentiel, traites=len(bilans),
                         nouveaux=len(bilans), mis_a_jour=0, inchanges=0, rejetes=0, avertissements=0,
                         rapport_demande_le=1_750_000_000)
     eleves = spec.divisions_par_niveau * spec.eleves_par_division * 4
     return Tailles(eleves=eleves, bilans=len(bilans), bilans_cycle=sum(b["type"] != "periodique" for b in bilans),
-                   xml_octets=len(xml), xml_par_bilan=len(xml) / len(bilans), message_sqs=sum(msg) / len(msg),
+                   xml_octets=len(xml), xml_par_bilan=len(xml) / len(bilans),
+                   messages=len(bodies), message_sqs=sum(sizes) / len(sizes), message_sqs_max=max(sizes),
+                   bilans_par_message_max=splitter.BILANS_PER_MESSAGE, bilans_s3=len(puts),
+                   envois=len(batches), tranches_envoi=tranches_envoi,
+                   bilans_par_transaction=TRANSACTION_BILANS, max_bilans_par_fichier=settings.max_bilans,
                    item_bilan=sum(bil) / len(bil), item_bilan_max=max(bil), item_resultat=sum(res) / len(res),
-                   item_import=item_size(imp))
+                   item_import=item_size(imp), messages_octets=sizes, messages_bilans=counts)
 
 
 # --- the model ---------------------------------------------------------------------------------
@@ -199,24 +263,59 @@ def kb_units(size: float, unit: int = KB) -> int:
     return max(1, math.ceil(size / unit))
 
 
-def modele(m: Mesures, t: Tailles, h: dict = HYPOTHESES, p: dict = PRIX) -> dict:
+def acheminement(t: Tailles, h: dict = HYPOTHESES) -> dict:
+    """The measured file's messages as the worker meets them: `taille_lot_sqs` consecutive
+    messages per invocation (full batches), one transaction per ≤ TRANSACTION_BILANS bilans of an
+    invocation (one import per invocation here), and the SQS requests — counted and billed —
+    that this implies, receives returning a batch's bodies."""
     lot = h["taille_lot_sqs"]
+    lots = [range(i, min(i + lot, t.messages)) for i in range(0, t.messages, lot)]
+    bilans_lot = [sum(t.messages_bilans[j] for j in r) for r in lots]
+    transactions = sum(math.ceil(n / t.bilans_par_transaction) for n in bilans_lot)
+    tranches_reception = sum(_chunks(sum(t.messages_octets[j] for j in r)) for r in lots)
+    autres = h["requetes_sqs_hors_bilans_par_import"]
+    n = t.bilans
+    sqs = {   # per bilan: (counted, billed)
+        "SendMessageBatch des bilans (découpe)": (t.envois / n, t.tranches_envoi / n),
+        f"ReceiveMessage du mappage (lots de {lot} messages)": (len(lots) / n, tranches_reception / n),
+        "DeleteMessageBatch du mappage": (len(lots) / n, len(lots) / n),
+        "files des dépôts et du rapport (par import)": (autres / n, autres / n),
+    }
+    return {
+        "invocations": len(lots), "bilans_par_invocation": n / len(lots), "bilans_par_invocation_max": max(bilans_lot),
+        "transactions": transactions, "tranches_reception": tranches_reception,
+        "messages_par_bilan": t.messages / n, "invocations_par_bilan": len(lots) / n,
+        "transactions_par_bilan": transactions / n,
+        "requetes_dynamodb_worker_par_bilan": (2 * transactions + len(lots)) / n,
+        "sqs_par_bilan": sqs,
+        "sqs_compte_modele": sum(c for c, _ in sqs.values()),
+        "sqs_facture_modele": sum(b for _, b in sqs.values()),
+    }
+
+
+def modele(m: Mesures, t: Tailles, h: dict = HYPOTHESES, p: dict = PRIX) -> dict:
+    a = acheminement(t, h)
+    tx_b, inv_b = a["transactions_par_bilan"], a["invocations_par_bilan"]
     wb, wr, wi = kb_units(t.item_bilan), kb_units(t.item_resultat), kb_units(t.item_import)
-    # Worker, per bilan: in the transaction (2× per KB) the bilan and its result, the import's
-    # counters once per batch; the GSI par-division (ALL projection) writes the bilan again
-    # (1× per KB); the report request is one plain UpdateItem of the import per batch.
+    # Worker, per bilan: in the transactions (2× per KB) the bilan and its result, the import's
+    # counters once per transaction of ≤ 45 bilans; the GSI par-division (ALL projection) writes the
+    # bilan again (1× per KB); the report request is one conditional UpdateItem of the import per
+    # invocation and import (a failed condition is billed too).
     wru = {
         "transaction : bilan (2 × Ko)": 2 * wb,
         "transaction : résultat (2 × Ko)": 2 * wr,
-        "transaction : compteurs de l'import (2 × Ko / lot)": 2 * wi / lot,
+        "transaction : compteurs de l'import (2 × Ko par transaction)": 2 * wi * tx_b,
         "index par-division (projection ALL)": wb,
-        "demande de rapport (UpdateItem / lot)": wi / lot,
+        "demande de rapport (UpdateItem par invocation)": wi * inv_b,
     }
     rru = {
         "BatchGetItem cohérent des bilans (4 Ko)": kb_units(t.item_bilan, 4 * KB),
         "synthèse : Query cohérente des résultats": t.item_resultat / (4 * KB),
     }
     wru_bilan, rru_bilan = sum(wru.values()), sum(rru.values())
+
+    # SQS: the bench's billed figure when it gives one, else the model's.
+    sqs_facture = m.sqs_facture if m.sqs_facture is not None else a["sqs_facture_modele"]
 
     # Volumes.
     periodiques = h["collegiens"] * h["periodes_par_an"]
@@ -234,22 +333,24 @@ def modele(m: Mesures, t: Tailles, h: dict = HYPOTHESES, p: dict = PRIX) -> dict
     imports_heure = heure / bilans_par_import
 
     # Lambda.
-    conc_worker = rafale / lot * h["duree_lot_worker_s"]
+    duree_worker = h["duree_invocation_worker_s"]
+    conc_worker = rafale * inv_b * duree_worker
+    capacite_mappage = h["concurrence_reservee_bilans"] / (inv_b * duree_worker)     # bilans/s
     mo_par_import = bilans_par_import * t.xml_par_bilan / (KB * KB)
     duree_decoupe = mo_par_import * h["duree_decoupe_s_par_mo"]
     conc_decoupe = imports_heure / 3600 * duree_decoupe * h["facteur_rafale"]
-    gbs_bilan = (h["duree_lot_worker_s"] / lot * h["memoire_worker_mo"]
+    gbs_bilan = (duree_worker * inv_b * h["memoire_worker_mo"]
                  + h["duree_decoupe_s_par_mo"] * t.xml_par_bilan / (KB * KB) * h["memoire_decoupe_mo"]
                  + (h["duree_rapport_s"] * h["memoire_rapport_mo"]
                     + h["appels_api_par_import"] * h["duree_api_s"] * h["memoire_api_mo"]) / bilans_par_import) / KB
-    invocations_bilan = 1 / lot + (3 + h["appels_api_par_import"]) / bilans_par_import
+    invocations_bilan = inv_b + (3 + h["appels_api_par_import"]) / bilans_par_import
 
     # Cost per million bilans processed.
     million = 1_000_000
     cout = {
         "DynamoDB écritures": wru_bilan * p["dynamodb_wru_par_million"],
         "DynamoDB lectures": rru_bilan * p["dynamodb_rru_par_million"],
-        "SQS": m.sqs * math.ceil(t.message_sqs / (64 * KB)) * p["sqs_requetes_par_million"],
+        "SQS (requêtes facturées, 64 Kio)": sqs_facture * p["sqs_requetes_par_million"],
         "S3 requêtes": m.s3 * million * (p["s3_put_par_millier"] + p["s3_get_par_millier"]) / 2 / 1000,
         "Lambda durée": gbs_bilan * million * p["lambda_go_s"],
         "Lambda invocations": invocations_bilan * p["lambda_requetes_par_million"],
@@ -263,21 +364,32 @@ def modele(m: Mesures, t: Tailles, h: dict = HYPOTHESES, p: dict = PRIX) -> dict
     stockage_mois = ((stockage_bilans_go + stockage_resultats_go)
                      * (p["dynamodb_stockage_go_mois"] + p["dynamodb_pitr_go_mois"]))
 
-    # Hot keys: the busiest key of each table while one import runs at its ceiling. Every
-    # transaction of an import updates its Import item, so they serialize on it (conflicts
-    # otherwise): one import goes at most one transaction (one batch) per transaction latency.
-    tx_import = 1 / h["latence_transaction_s"]
-    debit_import = tx_import * lot
-    chaud = {
-        "imports (uai, import_id) : l'item d'un import": tx_import * (2 * wi + wi),
-        "resultats (import_key) : un import": debit_import * 2 * wr,
+    # One import's ceiling. Every transaction of an import (≤ 45 bilans) updates its Import item,
+    # and so does the report request (one UpdateItem per invocation): they serialize on that item
+    # (a concurrent one is cancelled, TransactionConflict, and retried). The item is thus held
+    # tx_b × latence_transaction + inv_b × latence_update seconds per bilan. The import's results
+    # share one partition key (import_key): 2 WRU per result in a transaction, 1,000 WCU/s per
+    # partition until DynamoDB splits it for heat (distinct sort keys, bilan_id).
+    occupation = tx_b * h["latence_transaction_s"] + inv_b * h["latence_update_s"]
+    plafond_item_import = 1 / occupation
+    plafond_resultats = PARTITION_WCU / (2 * wr)
+    debit_import = min(plafond_item_import, plafond_resultats)
+    chaud = {   # WCU/s on the busiest key of each table, one import at the Import item's ceiling
+        "imports (uai, import_id) : l'item d'un import":
+            plafond_item_import * (tx_b * 2 * wi + inv_b * wi),
+        "resultats (import_key) : un import": plafond_item_import * 2 * wr,
         "bilans (eleve_key) : un élève": 2 * wb * 4,                   # ≤ 4 bilans par élève et par an
-        "index par-division (uai#division) : une classe d'un import": wb * 30 * 1.5,   # 45 bilans dans la même seconde
+        "index par-division (uai#division) : une classe d'un import":
+            wb * min(30 * 1.5, t.bilans_par_transaction),             # ≈ 45 bilans, une transaction
         "etablissements (uai) : un collège": 2,                       # bail de l'import, par import
     }
     return {
-        "mesures": asdict(m), "tailles": asdict(t), "hypotheses": h, "prix": p,
+        "mesures": asdict(m), "tailles": {k: v for k, v in asdict(t).items() if not isinstance(v, list)},
+        "hypotheses": h, "prix": p,
+        "acheminement": a,
         "unites": {"wru_par_bilan": wru, "rru_par_bilan": rru, "wru": wru_bilan, "rru": rru_bilan},
+        "sqs_facture_retenu": sqs_facture,
+        "sqs_facture_source": "mesure" if m.sqs_facture is not None else "modele",
         "volumes": {"bilans_uniques_an": uniques, "bilans_traites_an": traites_an, "juin": juin,
                     "semaine_de_pointe": semaine, "jour_de_pointe": jour, "heure_de_pointe": heure,
                     "par_seconde_heure_de_pointe": par_s, "par_seconde_rafale": rafale,
@@ -285,19 +397,26 @@ def modele(m: Mesures, t: Tailles, h: dict = HYPOTHESES, p: dict = PRIX) -> dict
                     "imports_heure": imports_heure, "mo_par_import": mo_par_import},
         "pointe": {
             "wru_s": rafale * wru_bilan, "rru_s": rafale * rru_bilan,
-            "sqs_req_s": rafale * m.sqs, "s3_req_s": rafale * m.s3,
+            "sqs_req_s": rafale * m.sqs, "sqs_facturees_s": rafale * sqs_facture, "s3_req_s": rafale * m.s3,
             "dynamodb_req_s": rafale * m.dynamodb,
+            "invocations_worker_s": rafale * inv_b,
             "concurrence_worker": conc_worker, "concurrence_decoupe": conc_decoupe,
             "duree_decoupe_s": duree_decoupe,
+            "capacite_mappage_bilans_s": capacite_mappage,
+            "capacite_table_neuve_bilans_s": ONDEMAND_INITIAL_WRU / wru_bilan,
             "semaine_wru": semaine * wru_bilan, "semaine_rru": semaine * rru_bilan,
-            "semaine_sqs": semaine * m.sqs, "semaine_s3": semaine * m.s3,
+            "semaine_sqs": semaine * sqs_facture, "semaine_s3": semaine * m.s3,
+            "semaine_invocations_worker": semaine * inv_b,
             "semaine_xml_go": semaine * t.xml_par_bilan / KB**3,
             "semaine_cout": semaine / million * cout_million,
         },
         "cout_par_million": cout, "cout_million": cout_million,
         "cout_annuel_traitement": traites_an / million * cout_million,
         "stockage": {"bilans_go": stockage_bilans_go, "resultats_go": stockage_resultats_go, "mois": stockage_mois},
-        "cles_chaudes_wcu_s": chaud, "debit_max_un_import": debit_import,
+        "cles_chaudes_wcu_s": chaud,
+        "un_import": {"plafond_item_import": plafond_item_import, "plafond_resultats": plafond_resultats,
+                      "debit_max": debit_import,
+                      "duree_import_max_s": t.max_bilans_par_fichier / debit_import},
     }
 
 
@@ -309,20 +428,49 @@ def fr(x: float, decimals: int = 0) -> str:
 
 
 def markdown(r: dict) -> str:
-    m, t, v, pt, h = r["mesures"], r["tailles"], r["volumes"], r["pointe"], r["hypotheses"]
+    m, t, v, pt, h, a = r["mesures"], r["tailles"], r["volumes"], r["pointe"], r["hypotheses"], r["acheminement"]
+    lot = h["taille_lot_sqs"]
     out = []
+    facture = (f" ; facturé par tranches de 64 Kio {fr(m['sqs_facture'], 3)}" if m["sqs_facture"] is not None
+               else " ; facturé : non donné, modèle ci-dessous")
     out.append(f"Mesures (docs/performance.md, exécution du {m['date']}) : DynamoDB {fr(m['dynamodb'], 3)} "
                f"requête/bilan, SQS {fr(m['sqs'], 3)} (pipeline {fr(m['sqs_pipeline'], 3)} + mappage "
-               f"{fr(m['sqs_esm'], 3)}), S3 {fr(m['s3'], 3)}.")
+               f"{fr(m['sqs_esm'], 3)}{facture}), S3 {fr(m['s3'], 3)}.")
     out.append("")
     out.append("| Taille mesurée (générateur, collège de "
                f"{t['eleves']} élèves, {t['bilans']} bilans dont {t['bilans_cycle']} de cycle) | valeur |")
     out.append("|---|---:|")
     out.append(f"| XML par bilan | {fr(t['xml_par_bilan'])} o |")
-    out.append(f"| message SQS par bilan (enveloppe + JSON) | {fr(t['message_sqs'])} o |")
     out.append(f"| item `Bilan` (moyenne / max) | {fr(t['item_bilan'])} o / {fr(t['item_bilan_max'])} o |")
     out.append(f"| item `Resultat` (1 message) | {fr(t['item_resultat'])} o |")
     out.append(f"| item `Import` | {fr(t['item_import'])} o |")
+    out.append("")
+    out.append("| Acheminement (code du découpeur et du travailleur, même collège) | valeur |")
+    out.append("|---|---:|")
+    out.append(f"| messages SQS (≤ {t['bilans_par_message_max']} bilans d'un import, ≤ 200 Ko) | "
+               f"{fr(t['messages'])} ({fr(a['messages_par_bilan'], 3)} par bilan ; {fr(t['bilans_s3'])} bilan(s) "
+               f"par S3) |")
+    out.append(f"| message SQS (enveloppe + bilans), moyenne / max | {fr(t['message_sqs'])} o / "
+               f"{fr(t['message_sqs_max'])} o |")
+    out.append(f"| `SendMessageBatch` (≤ 10 messages, ≤ 256 Kio) | {fr(t['envois'])} "
+               f"({fr(t['messages'] / t['envois'], 1)} messages par envoi) |")
+    out.append(f"| invocations de `on_bilans` (lots de {lot} messages, supposés pleins) | {fr(a['invocations'])} "
+               f"({fr(a['bilans_par_invocation'], 0)} bilans par invocation, {fr(a['invocations_par_bilan'], 3)} "
+               f"par bilan) |")
+    out.append(f"| transactions (≤ {t['bilans_par_transaction']} bilans) | {fr(a['transactions'])} "
+               f"({fr(a['transactions'] / a['invocations'], 1)} par invocation) |")
+    out.append(f"| requêtes DynamoDB du travailleur par bilan (2 par transaction + 1 par invocation) | "
+               f"{fr(a['requetes_dynamodb_worker_par_bilan'], 3)} (mesuré, tout l'import : {fr(m['dynamodb'], 3)}) |")
+    out.append("")
+    out.append("| Requêtes SQS par bilan | comptées | facturées (64 Kio) |")
+    out.append("|---|---:|---:|")
+    for k, (c, b) in a["sqs_par_bilan"].items():
+        out.append(f"| {k} | {fr(c, 3)} | {fr(b, 3)} |")
+    out.append(f"| modèle | {fr(a['sqs_compte_modele'], 3)} | {fr(a['sqs_facture_modele'], 3)} |")
+    mesure_facture = fr(m["sqs_facture"], 3) if m["sqs_facture"] is not None else "—"
+    out.append(f"| mesuré (`make bench`, {m['date']}) | {fr(m['sqs'], 3)} | {mesure_facture} |")
+    source = "mesuré" if r["sqs_facture_source"] == "mesure" else "modèle"
+    out.append(f"| **retenu pour le coût** | | **{fr(r['sqs_facture_retenu'], 3)}** ({source}) |")
     out.append("")
     out.append("| Unités DynamoDB par bilan | WRU | RRU |")
     out.append("|---|---:|---:|")
@@ -350,13 +498,20 @@ def markdown(r: dict) -> str:
     out.append(f"| DynamoDB écritures (WRU/s) | {fr(pt['wru_s'])} |")
     out.append(f"| DynamoDB lectures (RRU/s) | {fr(pt['rru_s'])} |")
     out.append(f"| DynamoDB requêtes/s (mesure × débit) | {fr(pt['dynamodb_req_s'])} |")
-    out.append(f"| SQS requêtes/s | {fr(pt['sqs_req_s'])} |")
+    out.append(f"| SQS requêtes/s, comptées / facturées | {fr(pt['sqs_req_s'])} / {fr(pt['sqs_facturees_s'])} |")
     out.append(f"| S3 requêtes/s | {fr(pt['s3_req_s'], 1)} |")
-    out.append(f"| Lambda des bilans : exécutions simultanées | {fr(pt['concurrence_worker'], 1)} |")
+    out.append(f"| Lambda des bilans : invocations/s | {fr(pt['invocations_worker_s'], 1)} |")
+    out.append(f"| Lambda des bilans : exécutions simultanées (≈ {fr(h['duree_invocation_worker_s'], 1)} s par "
+               f"invocation, non mesuré sur AWS) | {fr(pt['concurrence_worker'], 1)} |")
     out.append(f"| Lambda de découpe : exécutions simultanées (fichier de {fr(v['mo_par_import'], 1)} Mo, "
                f"≈ {fr(pt['duree_decoupe_s'], 1)} s) | {fr(pt['concurrence_decoupe'], 2)} |")
+    out.append(f"| ce que tiennent {h['concurrence_reservee_bilans']} exécutions de `on_bilans` (bilans/s) | "
+               f"{fr(pt['capacite_mappage_bilans_s'])} |")
+    out.append(f"| ce que tient une table à la demande neuve ({fr(ONDEMAND_INITIAL_WRU)} WRU/s, bilans/s) | "
+               f"{fr(pt['capacite_table_neuve_bilans_s'])} |")
     out.append(f"| WRU / RRU sur la semaine | {fr(pt['semaine_wru'])} / {fr(pt['semaine_rru'])} |")
-    out.append(f"| requêtes SQS / S3 sur la semaine | {fr(pt['semaine_sqs'])} / {fr(pt['semaine_s3'])} |")
+    out.append(f"| requêtes SQS facturées / S3 sur la semaine | {fr(pt['semaine_sqs'])} / {fr(pt['semaine_s3'])} |")
+    out.append(f"| invocations de `on_bilans` sur la semaine | {fr(pt['semaine_invocations_worker'])} |")
     out.append(f"| XML déposé sur la semaine | {fr(pt['semaine_xml_go'], 1)} Go |")
     out.append(f"| **coût de traitement de la semaine** | **{fr(pt['semaine_cout'], 0)} $** |")
     out.append("")
@@ -371,10 +526,17 @@ def markdown(r: dict) -> str:
     out.append(f"| stockage DynamoDB + PITR, par mois (bilans {fr(s['bilans_go'], 1)} Go avec l'index, "
                f"résultats {fr(s['resultats_go'], 1)} Go) | {fr(s['mois'], 0)} |")
     out.append("")
-    out.append(f"Un import seul plafonne à ≈ {fr(r['debit_max_un_import'])} bilans/s (une transaction par "
-               f"{fr(h['latence_transaction_s'] * 1000)} ms sur l'item de l'import) :")
+    u = r["un_import"]
+    out.append(f"Un import seul : l'item de l'import, que mettent à jour ses transactions (≤ "
+               f"{t['bilans_par_transaction']} bilans, ≈ {fr(h['latence_transaction_s'] * 1000)} ms) et ses "
+               f"demandes de rapport (une par invocation, ≈ {fr(h['latence_update_s'] * 1000)} ms) l'une après "
+               f"l'autre, le limite à ≈ {fr(u['plafond_item_import'])} bilans/s ; la partition de ses résultats "
+               f"(2 WRU par résultat) à ≈ {fr(u['plafond_resultats'])} bilans/s tant que DynamoDB ne l'a pas "
+               f"scindée. Plafond : ≈ {fr(u['debit_max'])} bilans/s, ≈ {fr(u['duree_import_max_s'])} s pour "
+               f"un fichier de {fr(t['max_bilans_par_fichier'])} bilans (le maximum accepté).")
     out.append("")
-    out.append("| Clé la plus chargée (WCU/s) | débit | limite d'une partition |")
+    out.append(f"| Clé la plus chargée (WCU/s), un import à {fr(u['plafond_item_import'])} bilans/s | débit | "
+               f"limite d'une partition |")
     out.append("|---|---:|---:|")
     for k, x in r["cles_chaudes_wcu_s"].items():
         out.append(f"| {k} | {fr(x)} | {fr(PARTITION_WCU)} |")
