@@ -36,7 +36,7 @@ ACCESS: dict[str, dict] = {
                SYNTHESES: ("s3:GetObject",)},
         "consumes": None, "sends": [],
     },
-    # Splitter: reads the uploaded file, takes the school's lease, sends one message per bilan
+    # Splitter: reads the uploaded file, takes the school's lease, sends messages of up to 10 bilans
     # (a large bilan by reference to S3), asks for the report of an empty or rejected file.
     "on_upload": {
         "tables": {"imports": GET + UPDATE, "etablissements": GET + UPDATE},
