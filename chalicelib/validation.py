@@ -16,10 +16,10 @@ MAX_XSD_ERRORS = 20
 
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _FORBIDDEN_MARKUP = ("<!DOCTYPE", "<!ENTITY")
-_FORBIDDEN_PATTERNS = tuple(
+_FORBIDDEN_PATTERNS = tuple(dict.fromkeys(   # (UTF-7 writes these as ASCII does: once each)
     m.encode(enc) for m in _FORBIDDEN_MARKUP
     for enc in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-7", "cp500")
-)
+))
 
 _WITHOUT_NUL = tuple(p for p in _FORBIDDEN_PATTERNS if b"\x00" not in p)
 
@@ -86,6 +86,8 @@ def check_doctype(data: bytes) -> dict | None:
     DTD): libxml2 would report some of them as merely « not well-formed »."""
     # The UTF-16/32 forms hold NUL bytes: a file without any cannot contain them (one scan less each).
     patterns = _FORBIDDEN_PATTERNS if b"\x00" in data else _WITHOUT_NUL
+    if b"<!" not in data:       # nor can the ASCII forms be there (a file without comment or CDATA)
+        patterns = tuple(p for p in patterns if not p.startswith(b"<!"))
     if any(p in data for p in patterns):
         return message("DOCTYPE_FORBIDDEN")
     return None
