@@ -21,7 +21,7 @@ _FORBIDDEN_PATTERNS = tuple(dict.fromkeys(   # (UTF-7 writes these as ASCII does
     for enc in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-7", "cp500")
 ))
 
-_WITHOUT_NUL = tuple(p for p in _FORBIDDEN_PATTERNS if b"\x00" not in p)
+_ASCII_FORMS = tuple(m.encode("ascii") for m in _FORBIDDEN_MARKUP)
 
 
 @dataclass
@@ -83,14 +83,28 @@ def check_empty(data: bytes) -> dict | None:
 
 def check_doctype(data: bytes) -> dict | None:
     """Any DOCTYPE or ENTITY declaration is refused before parsing (billion laughs, XXE, external
-    DTD): libxml2 would report some of them as merely « not well-formed »."""
-    # The UTF-16/32 forms hold NUL bytes: a file without any cannot contain them (one scan less each).
-    patterns = _FORBIDDEN_PATTERNS if b"\x00" in data else _WITHOUT_NUL
-    if b"<!" not in data:       # nor can the ASCII forms be there (a file without comment or CDATA)
-        patterns = tuple(p for p in patterns if not p.startswith(b"<!"))
+    DTD): libxml2 would report some of them as merely « not well-formed ». The forms looked for
+    are those libxml2 could read: a file it reads in an ASCII-compatible encoding can only hold
+    the ASCII ones; any other file, every form (UTF-16, UTF-32, EBCDIC…)."""
+    patterns = _ASCII_FORMS if _ascii_compatible(data) else _FORBIDDEN_PATTERNS
     if any(p in data for p in patterns):
         return message("DOCTYPE_FORBIDDEN")
     return None
+
+
+_ENCODING_IN_DECLARATION = re.compile(rb"""\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _ascii_compatible(data: bytes) -> bool:
+    """Whether libxml2 reads the whole file in an ASCII-compatible encoding: it starts (after a
+    UTF-8 byte-order mark) with an XML declaration, closed within its first kilobyte, that names
+    UTF-8, a single-byte Latin encoding, or none (UTF-8)."""
+    head = data[3:1027] if data.startswith(b"\xef\xbb\xbf") else data[:1024]
+    end = head.find(b"?>")
+    if not head.startswith(b"<?xml") or end < 0:
+        return False
+    m = _ENCODING_IN_DECLARATION.search(head, 0, end)
+    return m is None or m.group(1).decode().lower() in _ASCII_COMPATIBLE
 
 
 def check_no_dtd(root: etree._Element) -> dict | None:
@@ -104,6 +118,7 @@ def check_no_dtd(root: etree._Element) -> dict | None:
 
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _SINGLE_BYTE = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "iso-8859-15", "windows-1252", "cp1252", "us-ascii", "ascii"}
+_ASCII_COMPATIBLE = {"utf-8", "utf8"} | _SINGLE_BYTE
 
 
 def check_encoding(data: bytes) -> dict | None:

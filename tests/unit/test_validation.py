@@ -375,3 +375,32 @@ def test_arbitrary_bytes_never_raise(schema, prefix, data):
         for err in result.erreurs:
             assert err["code"] in CATALOGUE
             assert_french(err)
+
+
+# --- the DOCTYPE byte scan looks for the forms libxml2 could read -------------------------------
+
+@pytest.mark.parametrize("data, ascii_compatible", [
+    (b"<?xml version='1.0' encoding='UTF-8'?><a/>", True),
+    (b"\xef\xbb\xbf<?xml version=\"1.0\"?><a/>", True),
+    (b"<?xml version='1.0' encoding='ISO-8859-1'?><a/>", True),
+    (b"<?xml version='1.0' encoding='IBM500'?><a/>", False),           # the rest may be EBCDIC
+    (b"<?xml version='1.0'" + b" " * 2000 + b"encoding='IBM500'?><a/>", False),   # not closed in 1 KB
+    (b"<a/>", False),                                                   # no declaration: every form
+    ("<?xml version='1.0' encoding='UTF-16'?><a/>".encode("utf-16"), False),
+])
+def test_which_files_libxml2_reads_as_ascii_compatible(data, ascii_compatible):
+    assert validation._ascii_compatible(data) is ascii_compatible
+
+
+@pytest.mark.parametrize("encoding, codec", [("IBM500", "cp500"), ("UTF-16", "utf-16-le"), ("UTF-32", "utf-32-le"),
+                                             ("UTF-7", "utf-7")])
+def test_a_doctype_in_an_encoding_switched_to_by_the_declaration_is_refused(encoding, codec):
+    data = f"<?xml version='1.0' encoding='{encoding}'?>".encode() + "<!DOCTYPE a [<!ENTITY x 'y'>]><a/>".encode(codec)
+    assert check_doctype(data)["code"] == "DOCTYPE_FORBIDDEN"
+
+
+def test_ebcdic_bytes_in_a_utf8_file_are_no_doctype():
+    """Read as UTF-8, the EBCDIC form of « <!DOCTYPE » is no markup (the parser refuses its bytes
+    as invalid UTF-8, never as a DOCTYPE)."""
+    data = "<?xml version='1.0' encoding='UTF-8'?><a>".encode() + "<!DOCTYPE".encode("cp500") + b"</a>"
+    assert check_doctype(data) is None
