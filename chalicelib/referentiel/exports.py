@@ -231,6 +231,10 @@ def import_exports(current_referentiel: Mapping | None, files: Sequence[bytes], 
         else:
             erreurs.append(message("EXPORT_DONNEE_INVALIDE", "Aucun export n'indique l'année scolaire "
                                    "(PARAMETRES/ANNEE_SCOLAIRE) : indiquer le millésime."))
+    if cible and not (re.fullmatch(r"\d{4}", str(cible)) and 2000 <= int(cible) <= 2100):
+        erreurs.append(message("EXPORT_DONNEE_INVALIDE", f"Millésime « {cible} » : l'année de rentrée sur 4 "
+                               "chiffres est attendue (ex. « 2025 » pour 2025-2026)."))
+        cible = None
     if cible:
         for e in exports:
             if e.annee and e.annee != cible:

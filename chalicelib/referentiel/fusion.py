@@ -339,7 +339,12 @@ def fusionner(referentiel: Mapping, apports: Apports, *,
     listees = f.divisions()
     f.eleves()
     f.enseignants_et_services()
-    f.retirer_divisions_orphelines(listees)
+    if apports.eleves is not None and apports.sts is not None:
+        # Only the whole picture (SIECLE's élèves and STS's services at once) may remove a
+        # division: a partial import never drops one, nor its mode.
+        f.retirer_divisions_orphelines(listees)
+    else:
+        f.retirer_divisions_orphelines(code for code in (d["code"] for d in f.ref["divisions"]))
     f.erreurs.lever()
     f.rapport["divisions"]["mode_nouvelles_divisions"] = mode_nouvelles_divisions
     f.rapport["resume"] = _resume(f.rapport)

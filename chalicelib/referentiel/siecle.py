@@ -173,6 +173,9 @@ def lire_base_eleves(racine: etree._Element, erreurs: Erreurs) -> BaseElevesSiec
             ine=texte(el, "ID_NATIONAL"), division=division, groupes=groupes,
             options=options.get(id_be, ()),
         )
+    if bloc.find("ELEVES/ELEVE") is None:      # a truncated or wrong export must not empty the référentiel
+        erreurs.ajouter("EXPORT_DONNEE_INVALIDE", "Aucun élève (DONNEES/ELEVES/ELEVE) dans l'export : fichier "
+                        "tronqué ou mauvais export ; le référentiel n'est pas vidé.")
     return BaseElevesSiecle(tuple(eleves.values()))
 
 

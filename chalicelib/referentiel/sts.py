@@ -155,6 +155,10 @@ def lire_sts(racine: etree._Element, erreurs: Erreurs) -> StsEmp:
                                                   el.iterfind("DIVISIONS_APPARTENANCE/DIVISION_APPARTENANCE")) if c))
         groupes[code] = GroupeSts(code, texte(el, "LIBELLE_LONG"), membres, _mefs_appartenance(el),
                                   _services(el, f"Groupe « {code} »", erreurs))
+    if bloc.find("INDIVIDUS/INDIVIDU") is None or not divisions:   # truncated or wrong: nothing emptied
+        erreurs.ajouter("EXPORT_DONNEE_INVALIDE", "Aucun enseignant (DONNEES/INDIVIDUS/INDIVIDU) ou aucune division "
+                        "(DONNEES/STRUCTURE/DIVISIONS/DIVISION) dans l'export : fichier tronqué ou mauvais "
+                        "export ; le référentiel n'est pas vidé.")
     nomenclatures = racine.find("NOMENCLATURES")
     return StsEmp(
         nom_etablissement=nom,

@@ -526,17 +526,38 @@ def test_report_of_added_changed_and_removed(ref_complet):
     assert rapport["resume"]["matieres"] == {"ajoutes": 0, "modifies": 0, "supprimes": 0}
 
 
-def test_a_division_nothing_lists_nor_uses_is_removed_the_others_stay(ref_complet):
+def test_only_both_exports_together_remove_a_division_nothing_lists_nor_uses(ref_complet):
     ref = copy.deepcopy(ref_complet)
     ref["divisions"].append({"code": "5Z", "niveau": "5E", "mode_import": "EDITEUR"})
     ref["divisions"].append({"code": "4Y", "niveau": "4E", "mode_import": "EDITEUR"})
     ref["services"].append({"enseignant": "51001", "matiere": "020700", "division": "4Y"})
-    nouveau, rapport = import_exports(ref, [fixture(ELEVES)], UAI)           # SIECLE only: services untouched
-    assert [d["code"] for d in nouveau["divisions"]] == ["6A", "3B", "3C", "4Y"]
-    assert rapport["divisions"]["supprimes"] == ["5Z"]
-    nouveau, rapport = import_exports(nouveau, [fixture(STS)], UAI)          # STS Web: 4Y's service is gone
-    assert rapport["divisions"]["supprimes"] == ["4Y"]
+    for partiel in ([fixture(ELEVES)], [fixture(STS)], [fixture(NOMENCLATURE)]):   # a partial import removes none
+        nouveau, rapport = import_exports(ref, partiel, UAI)
+        assert {"5Z", "4Y"} <= {d["code"] for d in nouveau["divisions"]} and rapport["divisions"]["supprimes"] == []
+        assert {d["code"]: d["mode_import"] for d in nouveau["divisions"]}["5Z"] == "EDITEUR"
+    nouveau, rapport = import_exports(ref, [fixture(ELEVES), fixture(STS)], UAI)   # the whole picture
+    assert [d["code"] for d in nouveau["divisions"]] == ["6A", "3B", "3C"]
+    assert sorted(rapport["divisions"]["supprimes"]) == ["4Y", "5Z"]
     assert rapport["services"]["supprimes"] == [{"enseignant": "51001", "matiere": "020700", "division": "4Y"}]
+
+
+@pytest.mark.parametrize("nom, vide", [
+    (ELEVES, b"<BEE_ELEVES><PARAMETRES><UAJ>0999999Z</UAJ><ANNEE_SCOLAIRE>2025</ANNEE_SCOLAIRE></PARAMETRES>"
+             b"<DONNEES/></BEE_ELEVES>"),
+    (STS, b"<STS_EDT><PARAMETRES><UAJ CODE='0999999Z'/><ANNEE_SCOLAIRE ANNEE='2025'/></PARAMETRES>"
+          b"<DONNEES/></STS_EDT>"),
+])
+def test_an_empty_export_is_refused_and_empties_nothing(ref_complet, nom, vide):
+    with pytest.raises(ExportError) as err:
+        import_exports(ref_complet, [vide], UAI)
+    assert err.value.codes == ["EXPORT_DONNEE_INVALIDE"] and "n'est pas vidé" in err.value.erreurs[0]["message"]
+
+
+@pytest.mark.parametrize("millesime", ["2025-2026", "abc", "9999", "25"])
+def test_a_wrong_millesime_is_a_french_refusal_not_a_crash(millesime):
+    with pytest.raises(ExportError) as err:
+        import_exports(None, [fixture(ELEVES)], UAI, millesime=millesime)
+    assert err.value.codes == ["EXPORT_DONNEE_INVALIDE"] and "4 chiffres" in err.value.erreurs[0]["message"]
 
 
 def test_a_pupil_without_division_keeps_the_one_they_had(ref_complet):
@@ -633,7 +654,7 @@ _eleve = st.fixed_dictionaries({
     "division": st.sampled_from(["6A", "6B", "5A", "4A", "3A", None]),
     "sexe": st.sampled_from(["1", "2"]),
 })
-_exports = st.dictionaries(st.integers(1_000_000, 1_000_040).map(str), _eleve, max_size=12)
+_exports = st.dictionaries(st.integers(1_000_000, 1_000_040).map(str), _eleve, min_size=1, max_size=12)
 
 
 def _bee_eleves(eleves: dict[str, dict], encodage: str) -> bytes:
@@ -678,7 +699,9 @@ def test_merging_any_siecle_export_gives_a_valid_referentiel_and_an_exact_report
         assert e["division"] == attendue and e["nom"] == " ".join(apres[e["id_be"]]["nom"].split())
     for d in nouveau["divisions"]:                                   # modes never touched
         assert d["mode_import"] == modes_avant.get(d["code"], "SAISIE")
-    assert {d["code"] for d in nouveau["divisions"]} == {e["division"] for e in nouveau["eleves"]}
+    # SIECLE alone removes no division (only SIECLE and STS together may).
+    assert {d["code"] for d in nouveau["divisions"]} == \
+           {d["code"] for d in ref["divisions"]} | {e["division"] for e in nouveau["eleves"]}
     # Once more with the same file: nothing to report.
     encore, rapport2 = import_exports(nouveau, [_bee_eleves(apres, encodage)], UAI)
     assert encore == nouveau
