@@ -206,12 +206,18 @@ def put_referentiel(request, rt, who: Identity) -> Response:
     if uai != who.uai:
         raise ApiError("UAI_MISMATCH", f"UAI du référentiel : {uai} ; votre établissement : {who.uai}.", status=403)
     # `If-Match: "<version>"` (the ETag of GET /referentiel): replace only that version, so that a
-    # change made since the caller read it (a division's mode…) is never overwritten.
-    expected = (request.headers or {}).get("if-match")
-    if expected is not None:
-        previous = expected.strip().strip('"')
+    # change made since the caller read it (a division's mode…) is never overwritten;
+    # `If-None-Match: *`: only if the school has none yet.
+    headers = request.headers or {}
+    current = _current(rt, uai)
+    expected, absent = headers.get("if-match"), headers.get("if-none-match", "").strip() == "*"
+    if absent:
+        previous = None
+    elif expected is not None and expected.strip() != "*":
+        previous = expected.strip().removeprefix("W/").strip('"')
     else:
-        current = _current(rt, uai)
+        if expected is not None and current is None:
+            raise ApiError("CONFLIT", "Aucun référentiel à remplacer pour votre établissement.", status=409)
         previous = current.referentiel_sha256 if current else None
     return json_response(store_referentiel(rt, data, previous))
 

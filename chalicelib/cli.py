@@ -63,10 +63,11 @@ class ApiClient:
                                code=e.get("code"))
         return body
 
-    def put_referentiel(self, data: dict, version: str | None = None) -> dict:
-        """`version`: the ETag of the référentiel this one was made from; the API refuses (409
-        CONFLIT) if the school's référentiel changed since."""
-        return self.call("PUT", "/referentiel", json=data, headers={"If-Match": version} if version else {})
+    def put_referentiel(self, data: dict, version: str | None = None, must_not_exist: bool = False) -> dict:
+        """`version`: the ETag of the référentiel this one was made from; `must_not_exist`: the
+        school must have none yet. Otherwise the API refuses (409 CONFLIT): nothing overwritten."""
+        headers = {"If-None-Match": "*"} if must_not_exist else {"If-Match": version} if version else {}
+        return self.call("PUT", "/referentiel", json=data, headers=headers)
 
     def get_referentiel(self) -> dict | None:
         """The school's référentiel; None if it has none yet."""
@@ -381,7 +382,8 @@ def cmd_referentiel_exports(args) -> int:
         print(f"Référentiel écrit dans {args.sortie}.", file=out)
     else:
         client = client or local_client(args, uai=uai)
-        resume = client.put_referentiel(nouveau, version)["resume"]
+        # Made from nothing (--nouveau, or no référentiel yet): only if the school still has none.
+        resume = client.put_referentiel(nouveau, version, must_not_exist=ancien is None)["resume"]
         print("Référentiel chargé : " + ", ".join(f"{v} {k}" for k, v in resume.items()), file=out)
     return EXIT_OK
 

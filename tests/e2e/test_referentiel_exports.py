@@ -77,4 +77,14 @@ def test_a_referentiel_made_from_an_old_version_cannot_overwrite_a_newer_one(api
     assert modes["5A"] == "SAISIE"
     fresh = ce.call("GET", "/referentiel")
     assert fresh.headers["ETag"] != version
-    assert ce.call("PUT", "/referentiel", json=fresh.json(), headers={"If-Match": fresh.headers["ETag"]}).status_code == 200
+    weak = "W/" + fresh.headers["ETag"]
+    assert ce.call("PUT", "/referentiel", json=fresh.json(), headers={"If-Match": weak}).status_code == 200
+    assert ce.call("PUT", "/referentiel", json=fresh.json(), headers={"If-Match": "*"}).status_code == 200
+    exists = ce.call("PUT", "/referentiel", json=fresh.json(), headers={"If-None-Match": "*"})
+    assert exists.status_code == 409 and exists.json()["erreur"]["code"] == "CONFLIT"
+    other = SchoolSpec(uai="0820010L", divisions_par_niveau=1, eleves_par_division=1)
+    none_yet = api_for(other.uai).call("PUT", "/referentiel", json=generate_referentiel(other), headers={"If-Match": "*"})
+    assert none_yet.status_code == 409
+    created = api_for(other.uai).call("PUT", "/referentiel", json=generate_referentiel(other),
+                                      headers={"If-None-Match": "*"})
+    assert created.status_code == 200

@@ -93,9 +93,9 @@ class FakeApi:
         self.etag = f'"v{len(self.puts)}"' if self.referentiel is not None else None
         return self.referentiel
 
-    def put_referentiel(self, data: dict, version: str | None = None) -> dict:
+    def put_referentiel(self, data: dict, version: str | None = None, must_not_exist: bool = False) -> dict:
         assert validate_referentiel(data) == []
-        self.versions.append(version)   # the version the new one was made from (If-Match)
+        self.versions.append("absent" if must_not_exist else version)   # If-None-Match: * / If-Match
         self.puts.append(data)
         self.referentiel = data
         return {"resume": {"divisions": len(data["divisions"]), "eleves": len(data["eleves"])}}
@@ -114,7 +114,7 @@ def test_through_the_api_modes_chosen_by_the_school_survive(monkeypatch, capsys)
     assert {d["code"]: d["mode_import"] for d in api.referentiel["divisions"]} == {
         "6A": "EDITEUR", "3B": "EDITEUR", "3C": "SCONET_NOTES"}
     assert len(api.puts) == 2
-    assert api.versions == [None, '"v1"'], "the second PUT names the version it was merged into"
+    assert api.versions == ["absent", '"v1"'], "made from nothing, then from the version it was merged into"
 
 
 def test_through_the_api_a_refusal_loads_nothing(monkeypatch, capsys):
