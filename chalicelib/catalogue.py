@@ -140,7 +140,8 @@ _ENTRIES = [
           "Exporter depuis SIECLE ou STS Web les données de votre établissement (son UAI figure dans "
           "le fichier)."),
     Entry("EXPORT_ANNEE_MISMATCH", ERREUR,
-          "L'export concerne une autre année scolaire que celle du référentiel de l'établissement.",
+          "Les exports ne concernent pas tous la même année scolaire (celle du référentiel de "
+          "l'établissement s'il en a un).",
           "Exporter les données de l'année scolaire du référentiel ; pour changer d'année scolaire, "
           "charger d'abord un nouveau référentiel."),
     Entry("EXPORT_DONNEE_INVALIDE", ERREUR, "Une donnée de l'export est absente ou invalide.",

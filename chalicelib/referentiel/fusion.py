@@ -317,8 +317,12 @@ class _Fusion:
         self.ref["services"] = nouveaux
 
     def _profs_principaux(self, retenus: list) -> None:
+        par_division: dict[str, list[str]] = {}          # one pass over the teachers, not one per division
+        for i in retenus:
+            for code in dict.fromkeys(i.profs_principaux):
+                par_division.setdefault(code, []).append(i.id)
         for d in self.ref["divisions"]:
-            pp = [i.id for i in retenus if d["code"] in i.profs_principaux]
+            pp = par_division.get(d["code"], [])
             if d.get("profs_principaux", []) != pp:
                 self._division_modifiee(d["code"], "profs_principaux")
             d["profs_principaux"] = pp
