@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from functools import wraps
 
 from chalice import BadRequestError, Response
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import catalogue, merge, pdf, report
 from chalicelib.auth import AuthError, Identity, authorize, identify_request
@@ -179,11 +179,15 @@ def store_referentiel(rt, data: dict, previous_sha: str | None) -> dict:
     resume = {k: len(data.get(k) or []) for k in ("divisions", "eleves", "enseignants", "matieres", "services")}
     Etab = rt.models.Etablissement
     condition = Etab.uai.does_not_exist() if previous_sha is None else Etab.referentiel_sha256 == previous_sha
+    nom = data["etablissement"].get("nom")
     try:
-        Etab(uai, nom=data["etablissement"].get("nom"), millesime=data.get("millesime"), referentiel_cle=key,
-             referentiel_sha256=sha, charge_le=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-             resume=resume).save(condition=condition)
-    except PutError as exc:
+        # An update, not a whole-item save: the school's import lease (store.acquire_school) stays.
+        Etab(uai).update(actions=[
+            Etab.nom.set(nom) if nom else Etab.nom.remove(), Etab.millesime.set(data["millesime"]),
+            Etab.referentiel_cle.set(key), Etab.referentiel_sha256.set(sha),
+            Etab.charge_le.set(datetime.now(timezone.utc).isoformat(timespec="seconds")), Etab.resume.set(resume)],
+            condition=condition)
+    except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             raise ApiError("CONFLIT", "Le référentiel a été modifié entre-temps : rechargez-le et recommencez.",
                            status=409) from exc

@@ -5,6 +5,8 @@ import threading
 import uuid
 from datetime import datetime, timezone
 
+import pytest
+
 from chalicelib import merge, splitter, worker
 from chalicelib.api import store_referentiel
 from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
@@ -117,3 +119,20 @@ def test_two_imports_of_one_school_at_once_end_in_one_serial_order(api_for, rt):
         row = rt.models.Bilan.get(eleve_key(spec.uai, e["id_be"]), "P#2025#3#1", consistent_read=True)
         versions.add(row.contenu["acquis_conseils"].startswith("Version B. "))
     assert versions == {second == "B"}, "every bilan ends as the import that ran second left it"
+
+
+def test_a_referentiel_changed_during_an_import_keeps_the_school_lease(rt):
+    """A new référentiel version (or a division's mode) while an import holds the school: the
+    lease stays, so a second import still waits its turn."""
+    from chalicelib.store import SchoolBusy, acquire_school, current_school
+    spec = SchoolSpec(uai="0760020U", divisions_par_niveau=1, eleves_par_division=1)
+    ref = generate_referentiel(spec)
+    first = store_referentiel(rt, ref, None)
+    acquire_school(rt.models, spec.uai, "IMPORT-A", int(datetime.now(timezone.utc).timestamp()))
+    ref["divisions"][0]["mode_import"] = "SAISIE"
+    second = store_referentiel(rt, ref, first["version"])
+    school = current_school(rt.models, spec.uai)
+    assert school.referentiel_sha256 == second["version"] != first["version"]
+    assert school.import_en_cours == "IMPORT-A" and school.nom == ref["etablissement"]["nom"]
+    with pytest.raises(SchoolBusy):       # the second import waits: the lease was kept
+        acquire_school(rt.models, spec.uai, "IMPORT-B", int(datetime.now(timezone.utc).timestamp()))
