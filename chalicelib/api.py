@@ -213,13 +213,13 @@ def put_referentiel(request, rt, who: Identity) -> Response:
     # change made since the caller read it (a division's mode…) is never overwritten;
     # `If-None-Match: *`: only if the school has none yet.
     headers = request.headers or {}
-    current = _current(rt, uai)
     expected, absent = headers.get("if-match"), headers.get("if-none-match", "").strip() == "*"
     if absent:
         previous = None
     elif expected is not None and expected.strip() != "*":
         previous = expected.strip().removeprefix("W/").strip('"')
     else:
+        current = _current(rt, uai)
         if expected is not None and current is None:
             raise ApiError("CONFLIT", "Aucun référentiel à remplacer pour votre établissement.", status=409)
         previous = current.referentiel_sha256 if current else None
@@ -511,17 +511,22 @@ def list_divisions(request, rt, who: Identity) -> Response:
 
 # --- development login (stage « local » only; Cognito on AWS) -------------------------------------
 
-def _local_only(rt) -> None:
-    if rt.settings.stage != "local":
-        raise ApiError("NOT_FOUND", "Connexion de développement indisponible sur cette étape.")
+def local_only(fn):
+    """Development routes: the « local » stage only (elsewhere 404); errors as French JSON."""
+    @wraps(fn)
+    def wrapper(request, rt):
+        try:
+            if rt.settings.stage != "local":
+                raise ApiError("NOT_FOUND", "Connexion de développement indisponible sur cette étape.")
+            return fn(request, rt)
+        except ApiError as exc:
+            return error_response(exc.code, exc.status, exc.detail)
+    return wrapper
 
 
+@local_only
 def dev_schools(request, rt) -> Response:
     """Schools with a référentiel, and the people a developer may log in as."""
-    try:
-        _local_only(rt)
-    except ApiError as exc:
-        return error_response(exc.code, exc.status, exc.detail)
     out = []
     for etab in rt.models.Etablissement.scan():
         try:
@@ -536,17 +541,14 @@ def dev_schools(request, rt) -> Response:
     return json_response({"etablissements": sorted(out, key=lambda e: e["uai"])})
 
 
+@local_only
 def dev_login(request, rt) -> Response:
     """A signed development token for a school and a role (what Cognito gives on AWS)."""
     from chalicelib.auth import ROLES, issue_token
-    _local_only(rt)
-    try:
-        body = _body(request)
-        uai, role, sub = body.get("uai"), body.get("role"), str(body.get("id_sts") or "dev")
-        if not isinstance(uai, str) or len(uai) != 8 or role not in ROLES:
-            raise ApiError("BAD_REQUEST", f"Établissement (UAI) et rôle ({', '.join(ROLES)}) sont obligatoires.")
-        if role in ("PP", "ENSEIGNANT") and sub == "dev":
-            raise ApiError("BAD_REQUEST", "Un professeur se connecte avec son identifiant STS.")
-    except ApiError as exc:
-        return error_response(exc.code, exc.status, exc.detail)
+    body = _body(request)
+    uai, role, sub = body.get("uai"), body.get("role"), str(body.get("id_sts") or "dev")
+    if not isinstance(uai, str) or len(uai) != 8 or role not in ROLES:
+        raise ApiError("BAD_REQUEST", f"Établissement (UAI) et rôle ({', '.join(ROLES)}) sont obligatoires.")
+    if role in ("PP", "ENSEIGNANT") and sub == "dev":
+        raise ApiError("BAD_REQUEST", "Un professeur se connecte avec son identifiant STS.")
     return json_response({"jeton": issue_token(rt.settings.token_secret, uai, role, sub=sub)})

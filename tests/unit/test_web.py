@@ -23,3 +23,25 @@ def test_settings_carry_the_login_to_the_environment():
     env = Settings.from_env({"LSU_COGNITO_DOMAIN": "https://d", "LSU_COGNITO_CLIENT_ID": "c"}).as_env()
     assert (env["LSU_COGNITO_DOMAIN"], env["LSU_COGNITO_CLIENT_ID"]) == ("https://d", "c")
     assert "LSU_COGNITO_DOMAIN" not in Settings.from_env({}).as_env()
+
+
+def test_development_login_is_a_french_404_off_the_local_stage():
+    import json
+    from types import SimpleNamespace
+
+    from chalicelib import api
+    rt = SimpleNamespace(settings=Settings.from_env({"LSU_STAGE": "prod"}))
+    request = SimpleNamespace(json_body={"uai": "0750001A", "role": "CE"})
+    for route in (api.dev_login, api.dev_schools):
+        r = route(request, rt)
+        assert r.status_code == 404 and json.loads(r.body)["erreur"]["code"] == "NOT_FOUND"
+
+
+def test_development_login_refuses_a_teacher_without_sts_id_in_french():
+    import json
+    from types import SimpleNamespace
+
+    from chalicelib import api
+    rt = SimpleNamespace(settings=Settings.from_env({}))
+    r = api.dev_login(SimpleNamespace(json_body={"uai": "0750001A", "role": "PP"}), rt)
+    assert r.status_code == 400 and "identifiant STS" in json.loads(r.body)["erreur"]["message"]
