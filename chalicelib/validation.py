@@ -212,16 +212,24 @@ def check_size(size: int, max_bytes: int) -> dict | None:
 PRECHECKS = (check_empty, check_doctype, check_looks_like_xml, check_encoding)
 
 
-def check_file(data: bytes, schema: etree.XMLSchema, expected_uai: str) -> FileCheck:
-    """All file-level checks in order; the first failing stage stops the chain."""
+def parse_guarded(data: bytes) -> tuple[etree._Element | None, dict | None]:
+    """The hostile-XML guards of every file we read (LSU imports, SIECLE/STS exports): the byte
+    checks, the parse (no DTD, no entities, no network), then no DTD once parsed. The root, or
+    the first error."""
     for check in PRECHECKS:
         err = check(data)
         if err:
-            return FileCheck(erreurs=[err])
+            return None, err
     root, err = parse_document(data)
     if err:
-        return FileCheck(erreurs=[err])
+        return None, err
     err = check_no_dtd(root)
+    return (None, err) if err else (root, None)
+
+
+def check_file(data: bytes, schema: etree.XMLSchema, expected_uai: str) -> FileCheck:
+    """All file-level checks in order; the first failing stage stops the chain."""
+    root, err = parse_guarded(data)
     if err:
         return FileCheck(erreurs=[err])
     err = check_namespace(root)

@@ -29,7 +29,7 @@ from chalicelib.referentiel._lecture import Erreurs, ExportError, attribut, text
 from chalicelib.referentiel.fusion import MODE_NOUVELLES_DIVISIONS, Apports, fusionner
 from chalicelib.referentiel.siecle import lire_base_eleves, lire_nomenclatures
 from chalicelib.referentiel.sts import lire_sts
-from chalicelib.validation import PRECHECKS, check_no_dtd, check_size, parse_document
+from chalicelib.validation import check_size, parse_guarded
 
 __all__ = [
     "BEE_ELEVES", "BEE_NOMENCLATURES", "EDT_STS", "STS_EDT", "TYPES_SIECLE", "TYPES_STS", "LIBELLES",
@@ -98,14 +98,10 @@ def lire_export(data: bytes, uai: str, *, nom: str | None = None, types: Iterabl
     def refus(msg: dict) -> ExportError:
         return ExportError([{**msg, "conseil": CONSEIL_FICHIER, "fichier": nom}])
 
-    for check in (lambda d: check_size(len(d), max_bytes), *PRECHECKS):
-        err = check(data)
-        if err:
-            raise refus(err)
-    racine, err = parse_document(data)
+    err = check_size(len(data), max_bytes)
     if err:
         raise refus(err)
-    err = check_no_dtd(racine)
+    racine, err = parse_guarded(data)
     if err:
         raise refus(err)
 
