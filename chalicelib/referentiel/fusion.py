@@ -189,6 +189,8 @@ class _Fusion:
                 self.rapport["divisions"]["supprimes"].append(d["code"])
                 self.divisions_modifiees.pop(d["code"], None)
         self.ref["divisions"] = gardees
+
+    def rapporter_divisions_modifiees(self) -> None:
         ajoutees = set(self.rapport["divisions"]["ajoutes"])
         for code, champs in self.divisions_modifiees.items():
             if code not in ajoutees:
@@ -319,7 +321,7 @@ class _Fusion:
     def _profs_principaux(self, retenus: list) -> None:
         par_division: dict[str, list[str]] = {}          # one pass over the teachers, not one per division
         for i in retenus:
-            for code in dict.fromkeys(i.profs_principaux):
+            for code in i.profs_principaux:                # distinct already (sts.lire_sts)
                 par_division.setdefault(code, []).append(i.id)
         for d in self.ref["divisions"]:
             pp = par_division.get(d["code"], [])
@@ -347,8 +349,7 @@ def fusionner(referentiel: Mapping, apports: Apports, *,
         # Only the whole picture (SIECLE's élèves and STS's services at once) may remove a
         # division: a partial import never drops one, nor its mode.
         f.retirer_divisions_orphelines(listees)
-    else:
-        f.retirer_divisions_orphelines(code for code in (d["code"] for d in f.ref["divisions"]))
+    f.rapporter_divisions_modifiees()
     f.erreurs.lever()
     f.rapport["divisions"]["mode_nouvelles_divisions"] = mode_nouvelles_divisions
     f.rapport["resume"] = _resume(f.rapport)
