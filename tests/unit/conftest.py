@@ -10,21 +10,11 @@ pytest never collects tests from a conftest.py: the proof that the network is bl
 from __future__ import annotations
 
 import pytest
-import pytest_socket
 
+from blocked_network import no_network  # noqa: F401 — autouse: tests/unit only (this conftest's directory)
 from chalicelib.config import Settings
 from chalicelib.generator import SchoolSpec, generate_lsu_xml
 from chalicelib.validation import load_schema
-
-
-@pytest.fixture(autouse=True)
-def _no_network():
-    """Applies to tests/unit only (this conftest's directory); re-enabled after each test."""
-    pytest_socket.disable_socket(allow_unix_socket=True)
-    try:
-        yield
-    finally:
-        pytest_socket.enable_socket()
 
 
 @pytest.fixture(scope="session")
