@@ -91,7 +91,10 @@ def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str,
                 return StreamedFile(entete=out.entete, erreurs=[err])
             return out
     except InvalidReference as exc:
-        return StreamedFile(erreurs=[exc.message()])
+        # The schema's verdict first, as the tree-based checks give it: read on to get it.
+        first = _validation_error(context)
+        if first is None:
+            return StreamedFile(erreurs=[exc.message()])
     except DuplicateId as exc:       # the streamed validation misses it: the tree's, or ours if too large
         return explain(data, schema, expected_uai, None, exc.message())
     except (etree.XMLSyntaxError, etree.XMLSchemaError) as exc:

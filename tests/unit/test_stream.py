@@ -1,6 +1,7 @@
 """The streamed file pass gives what the tree-based checks and split give, with less memory — and
 the JSON it writes directly is the reference's JSON (split_bilans, then encoded), byte for byte."""
 import json
+import re
 
 import pytest
 from lxml import etree
@@ -248,3 +249,19 @@ def test_a_duplicate_id_in_a_large_file_is_reported_without_the_tree(partial_sch
     [err] = stream.check_and_split(_duplicate_id(small_spec), partial_schema, small_spec.uai).erreurs
     assert err["code"] == "XSD_INVALID" and err["element"] == "element-programme" and err["ligne"]
     assert "EP_020700_1" in err["message"] and "xs:ID" in err["message"]
+
+
+def test_a_wrong_reference_and_a_schema_error_give_the_schema_error_as_the_tree_does(partial_schema):
+    """The streamed pass meets the wrong reference (bilan 1) before the schema's verdict on a
+    later bilan: it reads on, and reports what validation.check_file reports."""
+    valid = generate_lsu_xml(SchoolSpec(uai="0750001A", divisions_par_niveau=1, eleves_par_division=2))
+    periode = re.search(rb'<periode id="([^"]+)"', valid).group(1)
+    data = re.sub(rb'eleve-ref="EL\d+"', b'eleve-ref="' + periode + b'"', valid, count=1)
+    last = data.rindex(b'date-conseil-classe="')
+    data = data[:last] + re.sub(rb'date-conseil-classe="[^"]*"', b'date-conseil-classe="hier"', data[last:], count=1)
+    streamed = stream.check_and_split(data, partial_schema, "0750001A")
+    assert [e["code"] for e in streamed.erreurs] == [e["code"] for e in check_file(data, partial_schema, "0750001A").erreurs]
+    assert {e["code"] for e in streamed.erreurs} == {"XSD_INVALID"}
+    only_reference = re.sub(rb'eleve-ref="EL\d+"', b'eleve-ref="' + periode + b'"', valid, count=1)
+    assert [e["code"] for e in stream.check_and_split(only_reference, partial_schema, "0750001A").erreurs] == \
+           ["REFERENCE_INVALIDE"]
