@@ -457,9 +457,6 @@ def _eleve_json(frag: _Fragments, el: etree._Element) -> tuple[str, str | None]:
     return f
 
 
-_ACQUIS_REFS = ("discipline-ref", "enseignant-refs", "element-programme-refs")
-
-
 def _picker(positions: list[int]):
     """A function giving the tuple of the values at `positions` of a list."""
     if not positions:
@@ -536,7 +533,7 @@ def _responsables_json(container: etree._Element | None) -> str:
     return "[" + ",".join(out) + "]"
 
 
-_APPRECIATION, _COMMENTAIRE, _ADRESSE = q("appreciation"), q("commentaire"), q("adresse")
+_COMMENTAIRE, _ADRESSE = q("commentaire"), q("adresse")
 _PPRE, _CONTRAT = q("complement-ppre"), q("complement-contrat-reussite")
 _COMPETENCE_NUM, _APPRECIATION_NUM = q("competence-num"), q("appreciation-num")
 (_LISTE_ACQUIS, _EPIS, _ACC_PERSOS, _ACQUIS_CONSEILS, _DEVOIRS_FAITS, _VIE_SCOLAIRE, _COMPETENCES_NUMERIQUES,
