@@ -38,7 +38,7 @@ from chalicelib.catalogue import message
 from chalicelib.config import DEFAULT_NAMES, UPLOAD_PREFIX
 from chalicelib.local.resources import QUEUE_SETTINGS, dlq_name
 from chalicelib.worker import REPORT_REQUEST_STALE_SECONDS
-from lsu_infra.access import ACCESS, IMPORTS, MESSAGES
+from lsu_infra.access import ACCESS, CONSUME, IMPORTS, MESSAGES, SEND
 
 APP_NAME = "lsu-import"
 # In the Lambda package (chalicelib/schema/ is filled by the packaging step, see app.py).
@@ -307,12 +307,11 @@ class LsuImportStack(Stack):
                 resources=[f"{bucket_arn}/{prefix}*"]))
         if access["consumes"]:
             statements.append(iam.PolicyStatement(
-                sid="Consomme", actions=["sqs:ChangeMessageVisibility", "sqs:DeleteMessage",
-                                         "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+                sid="Consomme", actions=sorted(CONSUME),
                 resources=[self.queues[access["consumes"]].queue_arn]))
         if access["sends"]:
             statements.append(iam.PolicyStatement(
-                sid="Envoie", actions=["sqs:GetQueueUrl", "sqs:SendMessage"],
+                sid="Envoie", actions=sorted(SEND),
                 resources=[self.queues[r].queue_arn for r in access["sends"]]))
         return iam.PolicyDocument(statements=statements)
 
