@@ -5,7 +5,6 @@ of stream.check_and_split timed on its own (best of several runs).
 from __future__ import annotations
 
 import copy
-import io
 import sys
 import time
 
@@ -39,9 +38,7 @@ def main() -> int:
     periodiques, cycles = list(root.iter(split.q("bilan-periodique"))), list(root.iter(split.q("bilan-cycle")))
 
     def iterparse_only(release=False):
-        for _event, el in etree.iterparse(io.BytesIO(data), events=("end",), tag=stream._BILAN_TAGS, schema=schema,
-                                          resolve_entities="internal", no_network=True, load_dtd=False,
-                                          huge_tree=False, remove_comments=True, remove_pis=True):
+        for _event, el in stream._iterparse(data, schema):     # the splitter's own parser options
             if release:
                 stream._release(el)
 
