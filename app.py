@@ -1,7 +1,11 @@
 """lsu-import — routes and event handlers only; all logic lives in chalicelib/."""
 from chalice import Chalice
 
-from chalicelib import api, report, splitter, web, worker
+from chalicelib.api import routes as api
+from chalicelib.pipeline import report
+from chalicelib.pipeline.split import stage as splitter
+from chalicelib.api import web
+from chalicelib.pipeline.merge import stage as worker
 from chalicelib.config import DEFAULT_NAMES
 from chalicelib.runtime import get_runtime
 

@@ -84,10 +84,10 @@ def main() -> int:
     p.add_argument("--eleves-par-division", type=int, default=25)
     args = p.parse_args()
     install_hooks()
-    from chalicelib.auth import issue_token
-    from chalicelib.cli import ApiClient
-    from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-    from chalicelib.local.stack import LocalStack
+    from chalicelib.api.auth import issue_token
+    from lsu_tools.cli import ApiClient
+    from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+    from lsu_tools.local.stack import LocalStack
 
     spec = SchoolSpec(divisions_par_niveau=args.divisions_par_niveau, eleves_par_division=args.eleves_par_division)
     work = Path(tempfile.mkdtemp(prefix="lsu-bench-"))

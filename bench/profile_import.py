@@ -33,7 +33,7 @@ def _stage(names: list[str], stack: str) -> str:
     """The stage of our process a sample belongs to, by the frames on its stack."""
     names = {n.rsplit(".", 1)[-1] for n in names}          # methods by their own name
     if "check_and_split" in names:
-        return "splitter: checks + split (chalicelib.stream)"
+        return "splitter: checks + split (chalicelib.pipeline.split.stream)"
     if "send_bilans" in names:
         return "splitter: sending (SendMessageBatch)"
     if "process_uploads_event" in names:
@@ -98,10 +98,10 @@ def main() -> int:
     if not spy:
         print("py-spy est absent : .venv/bin/pip install py-spy", file=sys.stderr)
         return 2
-    from chalicelib.auth import issue_token
-    from chalicelib.cli import ApiClient
-    from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-    from chalicelib.local.stack import LocalStack
+    from chalicelib.api.auth import issue_token
+    from lsu_tools.cli import ApiClient
+    from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+    from lsu_tools.local.stack import LocalStack
 
     spec = SchoolSpec(uai="0750002B", divisions_par_niveau=args.divisions_par_niveau,
                       eleves_par_division=args.eleves_par_division)

@@ -21,9 +21,11 @@ def best(fn, n: int = 7) -> float:
 def main() -> int:
     from lxml import etree
 
-    from chalicelib import split, stream, validation
+    from chalicelib.pipeline.split import bilans as split
+    from chalicelib.pipeline.split import stream
+    from chalicelib.pipeline.split import file_checks as validation
     from chalicelib.config import Settings
-    from chalicelib.generator import SchoolSpec, generate_lsu_xml
+    from lsu_tools.generator import SchoolSpec, generate_lsu_xml
 
     xsd = Settings.from_env().xsd_path
     data = generate_lsu_xml(SchoolSpec(uai="0750001A", divisions_par_niveau=6, eleves_par_division=27))

@@ -37,15 +37,15 @@ def best_of(n: int, fn) -> float:
 def split_stage(data: bytes, xsd_path: str) -> tuple[float, float]:
     from lxml import etree
 
-    from chalicelib.stream import check_and_split
-    from chalicelib.validation import load_schema, safe_parser
+    from chalicelib.pipeline.split.stream import check_and_split
+    from chalicelib.pipeline.split.file_checks import load_schema, safe_parser
     strict = etree.XMLSchema(etree.parse(xsd_path, safe_parser()))
     schema = load_schema(xsd_path, partial=True)
 
     def raw():
         strict.assertValid(etree.fromstring(data, safe_parser()))
 
-    def ours():   # what the splitter runs before sending (chalicelib.splitter._check_and_split)
+    def ours():   # what the splitter runs before sending (chalicelib.pipeline.split.stage._check_and_split)
         result = check_and_split(data, schema, "0750001A")
         assert result.ok, result.erreurs
 
@@ -68,10 +68,10 @@ def cpu_seconds(pid: int | None = None) -> float:
 
 
 def end_to_end(spec, workdir: Path, bilan_pollers: int = 4) -> tuple[float, int, dict, dict, tuple[float, float]]:
-    from chalicelib.auth import issue_token
-    from chalicelib.cli import ApiClient
-    from chalicelib.generator import generate_lsu_xml, generate_referentiel
-    from chalicelib.local.stack import LocalStack
+    from chalicelib.api.auth import issue_token
+    from lsu_tools.cli import ApiClient
+    from lsu_tools.generator import generate_lsu_xml, generate_referentiel
+    from lsu_tools.local.stack import LocalStack
     path = workdir / f"import-{spec.uai}.xml"
     path.write_bytes(generate_lsu_xml(spec))
     with LocalStack(api_port=None, bilan_pollers=bilan_pollers) as stack:
@@ -92,8 +92,8 @@ def end_to_end(spec, workdir: Path, bilan_pollers: int = 4) -> tuple[float, int,
 
 MEMORY_PROBE = """
 import sys
-from chalicelib.stream import check_and_split
-from chalicelib.validation import load_schema
+from chalicelib.pipeline.split.stream import check_and_split
+from chalicelib.pipeline.split.file_checks import load_schema
 data = open(sys.argv[1], 'rb').read()
 result = check_and_split(data, load_schema(sys.argv[2], partial=True), '0750001A')
 assert result.ok, result.erreurs
@@ -105,7 +105,7 @@ print(len(result.bilans), hwm // 1024)
 
 def main() -> int:
     from chalicelib.config import Settings
-    from chalicelib.generator import SchoolSpec, generate_lsu_xml
+    from lsu_tools.generator import SchoolSpec, generate_lsu_xml
     xsd = Settings.from_env().xsd_path
     work = Path(tempfile.mkdtemp(prefix="lsu-bench-"))
     rows: list[tuple[str, str, str]] = []

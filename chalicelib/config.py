@@ -19,6 +19,19 @@ DEFAULT_NAMES = {
     "LSU_ETABLISSEMENTS_TABLE": "lsu-import-etablissements",
 }
 
+# (visibility timeout s, maxReceiveCount before the DLQ)
+# The uploads queue allows many receives: a file waits there while another import of the same
+# school is written (SchoolBusy, retried with a growing delay).
+QUEUE_SETTINGS = {"uploads": (120, 30), "bilans": (30, 3), "report": (60, 5)}
+
+
+def queue_names(settings: Settings) -> dict[str, str]:
+    return {"uploads": settings.uploads_queue, "bilans": settings.bilans_queue, "report": settings.report_queue}
+
+
+def dlq_name(name: str) -> str:
+    return f"{name}-dlq"
+
 UPLOAD_PREFIX = "imports/"
 MB = 1024 * 1024
 

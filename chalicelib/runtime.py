@@ -11,7 +11,7 @@ import boto3
 from botocore.config import Config
 
 from chalicelib.config import Settings
-from chalicelib.store import Models, make_models
+from chalicelib.adapters.dynamodb import Models, make_models
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Runtime:
     def schema(self):
         """The schema files are checked against: the official XSD with the Sconet Notes partial
         profile (per-bilan completeness is then a rule: see checks.check_completeness)."""
-        from chalicelib.validation import load_schema
+        from chalicelib.pipeline.split.file_checks import load_schema
         return load_schema(self.settings.xsd_path, partial=True)
 
     def referentiel(self, key: str):

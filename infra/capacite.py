@@ -9,8 +9,8 @@ Inputs, each said where it comes from:
   read from docs/performance.md (`make bench`);
 - sizes and grouping, **measured** here on the project's generator (a 600-élève collège,
   3e trimestre + bilans de cycle) with the project's own code: the file split by
-  chalicelib.stream (what the splitter sends), grouped into SQS message bodies and
-  SendMessageBatch calls by chalicelib.splitter (stand-ins for S3 and SQS record the calls), the
+  chalicelib.pipeline.split.stream (what the splitter sends), grouped into SQS message bodies and
+  SendMessageBatch calls by chalicelib.pipeline.split.stage (stand-ins for S3 and SQS record the calls), the
   items built by the worker's and the store's own functions (merge_import → bilan_row,
   worker.result_row) and serialized by the pynamodb models of chalicelib/store.py;
 - request mix of the worker (per invocation and import: one BatchGetItem and one
@@ -164,7 +164,7 @@ class Tailles:
     bilans_cycle: int
     xml_octets: int
     xml_par_bilan: float
-    # SQS messages, as chalicelib.splitter builds and sends them for this file
+    # SQS messages, as chalicelib.pipeline.split.stage builds and sends them for this file
     messages: int
     message_sqs: float                   # mean body size (envelope + ≤ BILANS_PER_MESSAGE bilans)
     message_sqs_max: int
@@ -189,15 +189,16 @@ def _chunks(payload: int) -> int:
 def tailles() -> Tailles:
     from types import SimpleNamespace
 
-    from chalicelib import splitter, stream
-    from chalicelib.catalogue import AVERTISSEMENT, CATALOGUE, message
-    from chalicelib.checks import EDITEUR
+    from chalicelib.pipeline.split import stage as splitter
+    from chalicelib.pipeline.split import stream
+    from chalicelib.domain.catalogue import AVERTISSEMENT, CATALOGUE, message
+    from chalicelib.domain.checks import EDITEUR
     from chalicelib.config import Settings
-    from chalicelib.generator import SchoolSpec, generate_lsu_xml
-    from chalicelib.merge import merge_import
-    from chalicelib.store import bilan_row, make_models
-    from chalicelib.validation import load_schema
-    from chalicelib.worker import TRANSACTION_BILANS, Item, result_row
+    from lsu_tools.generator import SchoolSpec, generate_lsu_xml
+    from chalicelib.domain.merge import merge_import
+    from chalicelib.adapters.dynamodb import bilan_row, make_models
+    from chalicelib.pipeline.split.file_checks import load_schema
+    from chalicelib.pipeline.merge.stage import TRANSACTION_BILANS, Item, result_row
 
     settings = Settings.from_env({})
     spec = SchoolSpec()

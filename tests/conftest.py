@@ -8,12 +8,12 @@ import time
 import pytest
 import requests
 
-from chalicelib.auth import issue_token
+from chalicelib.api.auth import issue_token
 
 
 @pytest.fixture(scope="session")
 def stack():
-    from chalicelib.local.stack import LocalStack
+    from lsu_tools.local.stack import LocalStack
     with LocalStack(endpoint=os.environ.get("LSU_TEST_ENDPOINT") or None, api_port=None) as st:
         yield st
 

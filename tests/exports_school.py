@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from chalicelib.generator import SchoolSpec, generate_lsu_xml
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "exports"
 UAI = "0999999Z"

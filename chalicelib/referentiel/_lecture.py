@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from chalicelib.catalogue import message
+from chalicelib.domain.catalogue import message
 
 MAX_ERREURS = 20
 

@@ -1,7 +1,7 @@
 """Import of the SIECLE and STS Web exports into the school's référentiel.
 
 - `lire_export(data, uai)` — one file: the guards of LSU files (reused from
-  `chalicelib.validation`: size cap, DOCTYPE/entities refused, no DTD, no network, encoding
+  `chalicelib.pipeline.split.file_checks`: size cap, DOCTYPE/entities refused, no DTD, no network, encoding
   declared but not used), the kind of export from its root (`BEE_ELEVES`, `BEE_NOMENCLATURES`,
   `STS_EDT`; the timetable file `EDT_STS` is refused with a message that names the right file),
   then its school (UAI) and school year, then its content (`siecle.py`, `sts.py`).
@@ -23,13 +23,13 @@ from typing import Any
 
 from lxml import etree
 
-from chalicelib.catalogue import message
+from chalicelib.domain.catalogue import message
 from chalicelib.referentiel import validate_referentiel
 from chalicelib.referentiel._lecture import Erreurs, ExportError, attribut, texte
 from chalicelib.referentiel.fusion import MODE_NOUVELLES_DIVISIONS, Apports, fusionner
 from chalicelib.referentiel.siecle import lire_base_eleves, lire_nomenclatures
 from chalicelib.referentiel.sts import lire_sts
-from chalicelib.validation import check_size, parse_guarded
+from chalicelib.pipeline.split.file_checks import check_size, parse_guarded
 
 __all__ = [
     "BEE_ELEVES", "BEE_NOMENCLATURES", "EDT_STS", "STS_EDT", "TYPES_SIECLE", "TYPES_STS", "LIBELLES",

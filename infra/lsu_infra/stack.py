@@ -33,11 +33,11 @@ from aws_cdk import aws_sqs as sqs
 from chalice.cdk import Chalice
 from constructs import Construct
 
-from chalicelib.auth import ROLES
-from chalicelib.catalogue import message
+from chalicelib.api.auth import ROLES
+from chalicelib.domain.catalogue import message
 from chalicelib.config import DEFAULT_NAMES, UPLOAD_PREFIX
-from chalicelib.local.resources import QUEUE_SETTINGS, dlq_name
-from chalicelib.worker import REPORT_REQUEST_STALE_SECONDS
+from chalicelib.config import QUEUE_SETTINGS, dlq_name
+from chalicelib.pipeline.merge.stage import REPORT_REQUEST_STALE_SECONDS
 from lsu_infra.access import ACCESS, CONSUME, IMPORTS, MESSAGES, SEND
 
 APP_NAME = "lsu-import"

@@ -8,8 +8,8 @@ from pathlib import Path
 from lxml import etree
 from pypdf import PdfReader
 
-from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-from chalicelib.validation import NS
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+from chalicelib.pipeline.split.file_checks import NS
 
 WHOLE = SchoolSpec(uai="0794001A")                   # 24 divisions, 600 élèves
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "ecran-import.png"
@@ -163,7 +163,7 @@ def test_on_aws_the_page_logs_in_through_cognito_with_pkce(page, stack, api_for)
     from dataclasses import replace
     from urllib.parse import parse_qs, urlparse
 
-    from chalicelib import web
+    from chalicelib.api import web
 
     school = SchoolSpec(uai="0794005E", divisions_par_niveau=1, eleves_par_division=1)
     api_for(school.uai).put_referentiel(generate_referentiel(school))

@@ -5,8 +5,8 @@ import copy
 
 from lxml import etree
 
-from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-from chalicelib.validation import NS
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+from chalicelib.pipeline.split.file_checks import NS
 
 SPEC = SchoolSpec(uai="0780001A", divisions_par_niveau=1, eleves_par_division=3)
 

@@ -6,12 +6,12 @@ import os
 import subprocess
 import sys
 
-from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
 
 
 def lsu(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     extra = ["--endpoint", os.environ["LSU_TEST_ENDPOINT"]] if os.environ.get("LSU_TEST_ENDPOINT") and args[0] == "run" else []
-    return subprocess.run([sys.executable, "-m", "chalicelib.cli", *args, *extra],
+    return subprocess.run([sys.executable, "-m", "lsu_tools.cli", *args, *extra],
                           capture_output=True, text=True, timeout=timeout)
 
 

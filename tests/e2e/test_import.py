@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-from chalicelib.store import import_key
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+from chalicelib.adapters.dynamodb import import_key
 
 WHOLE_SCHOOL = SchoolSpec(uai="0750001A")  # 24 divisions, 600 élèves
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.auth import ROLES
-from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+from chalicelib.api.auth import ROLES
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
 
 A = SchoolSpec(uai="0820001A", divisions_par_niveau=1, eleves_par_division=1)
 B = SchoolSpec(uai="0820002B", divisions_par_niveau=1, eleves_par_division=1, seed=7)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-from chalicelib.validation import NS
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+from chalicelib.pipeline.split.file_checks import NS
 
 PERIODE = "P-2025-3-1"
 

@@ -64,7 +64,7 @@ def test_exports_are_the_head_s_and_of_their_own_school(api_for):
 def test_a_referentiel_made_from_an_old_version_cannot_overwrite_a_newer_one(api_for):
     """What the CLI does (GET, merge locally, PUT): the PUT names the version it was made from
     (If-Match: the ETag of GET); a mode changed in between is not overwritten (409)."""
-    from chalicelib.generator import SchoolSpec, generate_referentiel
+    from lsu_tools.generator import SchoolSpec, generate_referentiel
     spec = SchoolSpec(uai="0820009K", divisions_par_niveau=1, eleves_par_division=1)
     ce = api_for(spec.uai)
     ce.put_referentiel(generate_referentiel(spec))

@@ -5,7 +5,7 @@ import io
 
 from pypdf import PdfReader
 
-from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
 
 SPEC = SchoolSpec(uai="0793001A", divisions_par_niveau=1, eleves_par_division=2)
 

@@ -67,8 +67,8 @@ def test_batch_size_is_the_apps(capacite):
 
 
 def test_messages_measured_with_the_splitter(capacite, tailles):
-    from chalicelib import splitter
-    from chalicelib.worker import TRANSACTION_BILANS
+    from chalicelib.pipeline.split import stage as splitter
+    from chalicelib.pipeline.merge.stage import TRANSACTION_BILANS
 
     t = tailles
     assert t.bilans == 900 and t.bilans_cycle == 300            # 600 élèves: T3 + 6e/3e cycles

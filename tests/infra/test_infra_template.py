@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.auth import ROLES
+from chalicelib.api.auth import ROLES
 from chalicelib.config import DEFAULT_NAMES, Settings, UPLOAD_PREFIX
-from chalicelib.local.resources import QUEUE_SETTINGS, dlq_name
-from chalicelib.store import make_models
-from chalicelib.worker import REPORT_REQUEST_STALE_SECONDS
+from chalicelib.config import QUEUE_SETTINGS, dlq_name
+from chalicelib.adapters.dynamodb import make_models
+from chalicelib.pipeline.merge.stage import REPORT_REQUEST_STALE_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 CDK_OUT = ROOT / "infra" / "cdk.out"
@@ -449,7 +449,7 @@ def test_the_package_holds_the_official_schema(template, stage):
     official = (ROOT.parent / "shared" / "lsun" / "import-complet-strict.xsd").read_bytes()
     with zipfile.ZipFile(CDK_OUT / source) as z:
         names = set(z.namelist())
-        assert {"app.py", "chalicelib/api.py", "chalicelib/static/app.js"} <= names
+        assert {"app.py", "chalicelib/api/routes.py", "chalicelib/api/static/app.js"} <= names
         assert z.read("chalicelib/schema/import-complet-strict.xsd") == official
     assert not (ROOT / "chalicelib" / "schema" / "import-complet-strict.xsd").exists()   # removed after
 

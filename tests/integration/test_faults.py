@@ -17,17 +17,19 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib import report, splitter, worker
-from chalicelib.api import new_import_id, store_referentiel, upload_key
-from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-from chalicelib.local.dispatcher import Dispatcher
-from chalicelib.local.resources import create_resources
-from chalicelib.local.workers import bindings
+from chalicelib.pipeline import report
+from chalicelib.pipeline.split import stage as splitter
+from chalicelib.pipeline.merge import stage as worker
+from chalicelib.api.routes import new_import_id, store_referentiel, upload_key
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+from lsu_tools.local.dispatcher import Dispatcher
+from lsu_tools.local.resources import create_resources
+from lsu_tools.local.workers import bindings
 from chalicelib.runtime import build_runtime
-from chalicelib.splitter import S3Object
-from chalicelib.store import EN_ATTENTE_FICHIER, eleve_key, import_key
-from chalicelib.validation import check_file
-from chalicelib.split import split_bilans
+from chalicelib.pipeline.split.stage import S3Object
+from chalicelib.adapters.dynamodb import EN_ATTENTE_FICHIER, eleve_key, import_key
+from chalicelib.pipeline.split.file_checks import check_file
+from chalicelib.pipeline.split.bilans import split_bilans
 
 
 class Crash(Exception):
@@ -251,7 +253,7 @@ def test_splitter_dying_while_sending_resends_on_redelivery(stack, dispatch):
 
 def _start_workers(rt) -> subprocess.Popen:
     env = {**os.environ, **rt.settings.as_env()}
-    proc = subprocess.Popen([sys.executable, "-m", "chalicelib.local.workers"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "lsu_tools.local.workers"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout.readline().strip() == "prêt"
     return proc

@@ -11,15 +11,16 @@ from datetime import datetime, timezone
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from chalicelib import splitter, worker
-from chalicelib.api import store_referentiel
-from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-from chalicelib.local.dispatcher import Dispatcher, QueueBinding
+from chalicelib.pipeline.split import stage as splitter
+from chalicelib.pipeline.merge import stage as worker
+from chalicelib.api.routes import store_referentiel
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+from lsu_tools.local.dispatcher import Dispatcher, QueueBinding
 from chalicelib.runtime import build_runtime
-from chalicelib.split import split_bilans
-from chalicelib.splitter import S3Object
-from chalicelib.store import EN_ATTENTE_FICHIER, EN_COURS, import_key
-from chalicelib.validation import check_file
+from chalicelib.pipeline.split.bilans import split_bilans
+from chalicelib.pipeline.split.stage import S3Object
+from chalicelib.adapters.dynamodb import EN_ATTENTE_FICHIER, EN_COURS, import_key
+from chalicelib.pipeline.split.file_checks import check_file
 
 
 def _new_import(rt, uai: str, statut: str, total: int | None = None, key: str | None = None):

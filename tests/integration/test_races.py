@@ -7,12 +7,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib import merge, splitter, worker
-from chalicelib.api import store_referentiel
-from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-from chalicelib.split import split_bilans
-from chalicelib.store import EN_COURS, bilan_state, eleve_key, update_bilan
-from chalicelib.validation import check_file
+from chalicelib.domain import merge
+from chalicelib.pipeline.split import stage as splitter
+from chalicelib.pipeline.merge import stage as worker
+from chalicelib.api.routes import store_referentiel
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+from chalicelib.pipeline.split.bilans import split_bilans
+from chalicelib.adapters.dynamodb import EN_COURS, bilan_state, eleve_key, update_bilan
+from chalicelib.pipeline.split.file_checks import check_file
 
 
 def _setup(rt, uai: str, mode: str):
@@ -124,7 +126,7 @@ def test_two_imports_of_one_school_at_once_end_in_one_serial_order(api_for, rt):
 def test_a_referentiel_changed_during_an_import_keeps_the_school_lease(rt):
     """A new référentiel version (or a division's mode) while an import holds the school: the
     lease stays, so a second import still waits its turn."""
-    from chalicelib.store import SchoolBusy, acquire_school, current_school
+    from chalicelib.adapters.dynamodb import SchoolBusy, acquire_school, current_school
     spec = SchoolSpec(uai="0760020U", divisions_par_niveau=1, eleves_par_division=1)
     ref = generate_referentiel(spec)
     first = store_referentiel(rt, ref, None)

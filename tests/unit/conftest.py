@@ -13,8 +13,8 @@ import pytest
 
 from blocked_network import no_network  # noqa: F401 — autouse: tests/unit only (this conftest's directory)
 from chalicelib.config import Settings
-from chalicelib.generator import SchoolSpec, generate_lsu_xml
-from chalicelib.validation import load_schema
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml
+from chalicelib.pipeline.split.file_checks import load_schema
 
 
 @pytest.fixture(scope="session")

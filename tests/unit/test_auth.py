@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from chalicelib.auth import AuthError, Identity, authorize, identify, issue_token, verify_token
+from chalicelib.api.auth import AuthError, Identity, authorize, identify, issue_token, verify_token
 
 SECRET = "secret-de-test"
 NOW = 1_764_320_000.0          # 2025-11-28
@@ -159,7 +159,7 @@ def test_ce_may_import_pp_and_cpe_may_not_but_pp_may_read_the_referentiel():
 
 from types import SimpleNamespace  # noqa: E402
 
-from chalicelib.auth import cognito_claims, identify_request, identity_from_claims  # noqa: E402
+from chalicelib.api.auth import cognito_claims, identify_request, identity_from_claims  # noqa: E402
 from chalicelib.config import Settings  # noqa: E402
 
 COGNITO_SUB = "3f1c2a9e-5b7d-4c1e-9f00-0123456789ab"

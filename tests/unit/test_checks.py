@@ -14,9 +14,9 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, assume, given, settings as hsettings, strategies as st
 
-from chalicelib import checks
-from chalicelib.catalogue import AVERTISSEMENT, CATALOGUE, ERREUR, INFO
-from chalicelib.checks import (
+from chalicelib.domain import checks
+from chalicelib.domain.catalogue import AVERTISSEMENT, CATALOGUE, ERREUR, INFO
+from chalicelib.domain.checks import (
     EDITEUR,
     SAISIE,
     SCONET_NOTES,
@@ -36,11 +36,11 @@ from chalicelib.checks import (
     school_year,
     subject_codes,
 )
-from chalicelib.generator import SchoolSpec, generate_referentiel
+from lsu_tools.generator import SchoolSpec, generate_referentiel
 from chalicelib.referentiel import Referentiel, index_referentiel, validate_referentiel
-from chalicelib.rules import IMPORTE, REJETE, empreinte, refused, has_warning
-from chalicelib.split import split_bilans
-from chalicelib.validation import check_file
+from chalicelib.domain.outcome import IMPORTE, REJETE, empreinte, refused, has_warning
+from chalicelib.pipeline.split.bilans import split_bilans
+from chalicelib.pipeline.split.file_checks import check_file
 
 FRANCAIS, MATHS = "020700", "061300"
 REFUSALS = ("STUDENT_UNKNOWN", "DIVISION_MODE_SAISIE", "CYCLE_BILAN_SCONET_DIVISION", "BILAN_INCOMPLET",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import cli
+from lsu_tools import cli
 from chalicelib.referentiel import validate_referentiel
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "exports"

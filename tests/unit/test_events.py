@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from chalicelib.local.dispatcher import failed_ids, to_lambda_record
-from chalicelib.splitter import S3Object, parse_upload_key, s3_objects
+from lsu_tools.local.dispatcher import failed_ids, to_lambda_record
+from chalicelib.pipeline.split.stage import S3Object, parse_upload_key, s3_objects
 
 # The body of the SQS message S3 sends for a presigned POST upload, as AWS writes it: the object
 # key is URL-encoded (form encoding: « + » for a space, %XX for the rest).

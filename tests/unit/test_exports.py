@@ -14,16 +14,16 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from chalicelib import checks
-from chalicelib.catalogue import CATALOGUE
+from chalicelib.domain import checks
+from chalicelib.domain.catalogue import CATALOGUE
 from chalicelib.referentiel import index_referentiel, validate_referentiel
 from chalicelib.referentiel.exports import (
     BEE_ELEVES, BEE_NOMENCLATURES, CONSEIL_FICHIER, STS_EDT, TYPES_STS, ExportError, import_exports,
     lire_export, referentiel_vide,
 )
 from chalicelib.referentiel.fusion import Apports, fusionner, niveau_du_mef
-from chalicelib.split import split_bilans
-from chalicelib.validation import check_file
+from chalicelib.pipeline.split.bilans import split_bilans
+from chalicelib.pipeline.split.file_checks import check_file
 from exports_school import ELEVES, FIXTURES, NOMENCLATURE, STS, UAI, fixture, lsu_file_of_the_fixture_school
 
 ENCODAGES = ("utf8", "latin1")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel, main
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel, main
 
 NS = {"l": "urn:fr:edu:scolarite:lsun:bilans:import"}
 DEFAULT_XSD = Path(__file__).resolve().parents[2].parent / "shared/lsun/import-complet-strict.xsd"

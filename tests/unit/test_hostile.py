@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from chalicelib import stream
-from chalicelib.catalogue import CATALOGUE
-from chalicelib.generator import SchoolSpec, generate_lsu_xml
+from chalicelib.pipeline.split import stream
+from chalicelib.domain.catalogue import CATALOGUE
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml
 from hostile_cases import hostile_cases, other_school
 
 UAI = "0750001A"
@@ -74,5 +74,5 @@ def test_a_100000_bilan_file_is_refused_at_the_cap_without_splitting_it_all(part
 
 @pytest.fixture(scope="module")
 def partial_schema(settings):
-    from chalicelib.validation import load_schema
+    from chalicelib.pipeline.split.file_checks import load_schema
     return load_schema(settings.xsd_path, partial=True)

@@ -13,15 +13,15 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from chalicelib import rules
-from chalicelib.catalogue import ERREUR, message
-from chalicelib.checks import EDITEUR, SCONET_NOTES
-from chalicelib.merge import (
+from chalicelib.domain import outcome as rules
+from chalicelib.domain.catalogue import ERREUR, message
+from chalicelib.domain.checks import EDITEUR, SCONET_NOTES
+from chalicelib.domain.merge import (
     A_COMPLETER, COMPLET, EDITABLE, BilanState, EditRefused, Editor, apply_edit, completeness,
     discipline_code, graded, lock, may_edit, merge_import, unlock, view,
 )
-from chalicelib.split import split_bilans
-from chalicelib.validation import check_file
+from chalicelib.pipeline.split.bilans import split_bilans
+from chalicelib.pipeline.split.file_checks import check_file
 
 T1, T2, T3, T4 = ("2026-06-10T08:00:00+00:00", "2026-06-11T09:00:00+00:00",
                   "2026-06-12T10:00:00+00:00", "2026-06-13T11:00:00+00:00")

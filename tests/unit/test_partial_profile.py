@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from chalicelib.catalogue import ERREUR
-from chalicelib.checks import EDITEUR, SCONET_NOTES, evaluate_bilan
-from chalicelib.generator import generate_referentiel
+from chalicelib.domain.catalogue import ERREUR
+from chalicelib.domain.checks import EDITEUR, SCONET_NOTES, evaluate_bilan
+from lsu_tools.generator import generate_referentiel
 from chalicelib.referentiel import index_referentiel, validate_referentiel
-from chalicelib.rules import IMPORTE, REJETE, empreinte, refused
-from chalicelib.split import split_bilans
-from chalicelib.validation import NS, PARTIAL_OPTIONAL, XS, check_file, load_schema, partial_profile, safe_parser
+from chalicelib.domain.outcome import IMPORTE, REJETE, empreinte, refused
+from chalicelib.pipeline.split.bilans import split_bilans
+from chalicelib.pipeline.split.file_checks import NS, PARTIAL_OPTIONAL, XS, check_file, load_schema, partial_profile, safe_parser
 
 X = {"l": NS}
 XSD = {"xs": XS}

@@ -3,9 +3,10 @@ import io
 
 from pypdf import PdfReader
 
-from chalicelib import merge, pdf
-from chalicelib.split import split_bilans
-from chalicelib.validation import check_file
+from chalicelib.domain import merge
+from chalicelib.api.render import pdf
+from chalicelib.pipeline.split.bilans import split_bilans
+from chalicelib.pipeline.split.file_checks import check_file
 
 
 def _views(schema, small_spec, small_xml):

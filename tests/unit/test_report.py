@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from chalicelib.catalogue import message
-from chalicelib.report import build_synthese, group_warnings, import_messages, sort_bilans, totaux
-from chalicelib.rules import IMPORTE, INCHANGE, MIS_A_JOUR, REJETE
-from chalicelib.store import EN_COURS, TERMINE
+from chalicelib.domain.catalogue import message
+from chalicelib.pipeline.report import build_synthese, group_warnings, import_messages, sort_bilans, totaux
+from chalicelib.domain.outcome import IMPORTE, INCHANGE, MIS_A_JOUR, REJETE
+from chalicelib.adapters.dynamodb import EN_COURS, TERMINE
 
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 ENTETE = {"schema_version": "7.0", "editeur": "LSU-GEN", "application": "lsu-import-generateur",

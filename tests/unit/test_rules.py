@@ -6,8 +6,8 @@ import copy
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from chalicelib.catalogue import message
-from chalicelib.rules import bilan_content, empreinte, has_warning
+from chalicelib.domain.catalogue import message
+from chalicelib.domain.outcome import bilan_content, empreinte, has_warning
 
 BILAN = {
     "type": "periodique",

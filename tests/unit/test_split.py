@@ -8,9 +8,9 @@ import re
 import pytest
 from lxml import etree
 
-from chalicelib.generator import SchoolSpec, generate_lsu_xml
-from chalicelib.split import InvalidReference, split_bilans
-from chalicelib.validation import NS, check_file
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml
+from chalicelib.pipeline.split.bilans import InvalidReference, split_bilans
+from chalicelib.pipeline.split.file_checks import NS, check_file
 
 UAI = "0750001A"
 X = {"l": NS}

@@ -6,15 +6,16 @@ import re
 import pytest
 from lxml import etree
 
-from chalicelib import split, stream
-from chalicelib.generator import SchoolSpec, generate_lsu_xml
-from chalicelib.split import split_bilans
-from chalicelib.validation import check_file
+from chalicelib.pipeline.split import bilans as split
+from chalicelib.pipeline.split import stream
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml
+from chalicelib.pipeline.split.bilans import split_bilans
+from chalicelib.pipeline.split.file_checks import check_file
 
 
 @pytest.fixture(scope="module")
 def partial_schema(settings):
-    from chalicelib.validation import load_schema
+    from chalicelib.pipeline.split.file_checks import load_schema
     return load_schema(settings.xsd_path, partial=True)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 
-from chalicelib.api import new_import_id, presigned_upload, upload_key
+from chalicelib.api.routes import new_import_id, presigned_upload, upload_key
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ import pytest_socket
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from lxml import etree
 
-from chalicelib import validation
-from chalicelib.catalogue import CATALOGUE, ERREUR
+from chalicelib.pipeline.split import file_checks as validation
+from chalicelib.domain.catalogue import CATALOGUE, ERREUR
 from chalicelib.config import MB
-from chalicelib.generator import SchoolSpec, generate_lsu_xml
-from chalicelib.validation import MAX_XSD_ERRORS, NS, check_doctype, check_file, check_size
+from lsu_tools.generator import SchoolSpec, generate_lsu_xml
+from chalicelib.pipeline.split.file_checks import MAX_XSD_ERRORS, NS, check_doctype, check_file, check_size
 
 UAI = "0750001A"
 XML_DECL = b"<?xml version='1.0' encoding='UTF-8'?>"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from chalicelib.catalogue import message
+from chalicelib.domain.catalogue import message
 
 NS = "urn:fr:edu:scolarite:lsun:bilans:import"
 ROOT_TAG = f"{{{NS}}}lsun-bilans"

@@ -13,10 +13,10 @@ from functools import partial
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import catalogue
-from chalicelib.catalogue import AVERTISSEMENT
-from chalicelib.rules import IMPORTE, INCHANGE, MIS_A_JOUR, REJETE
-from chalicelib.store import EN_COURS, TERMINE, Models, import_key, release_school
+from chalicelib.domain import catalogue
+from chalicelib.domain.catalogue import AVERTISSEMENT
+from chalicelib.domain.outcome import IMPORTE, INCHANGE, MIS_A_JOUR, REJETE
+from chalicelib.adapters.dynamodb import EN_COURS, TERMINE, Models, import_key, release_school
 
 logger = logging.getLogger(__name__)
 

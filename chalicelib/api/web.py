@@ -10,7 +10,7 @@ _TYPES = {"index.html": "text/html; charset=utf-8", "app.js": "application/javas
 
 
 def static(name: str) -> Response:
-    body = resources.files("chalicelib").joinpath(f"static/{name}").read_text(encoding="utf-8")
+    body = resources.files("chalicelib.api").joinpath(f"static/{name}").read_text(encoding="utf-8")
     return Response(body=body, status_code=200, headers={"Content-Type": _TYPES[name], "Cache-Control": "no-cache"})
 
 

@@ -8,10 +8,10 @@ import threading
 from dataclasses import replace
 
 from chalicelib.config import Settings
-from chalicelib.local.dispatcher import Dispatcher
-from chalicelib.local.emulator import MotoServer, free_port
-from chalicelib.local.resources import create_resources
-from chalicelib.local.workers import bindings
+from lsu_tools.local.dispatcher import Dispatcher
+from lsu_tools.local.emulator import MotoServer, free_port
+from lsu_tools.local.resources import create_resources
+from lsu_tools.local.workers import bindings
 from chalicelib.runtime import Runtime, build_runtime
 
 logger = logging.getLogger(__name__)

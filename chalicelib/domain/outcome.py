@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from chalicelib.catalogue import AVERTISSEMENT, ERREUR
+from chalicelib.domain.catalogue import AVERTISSEMENT, ERREUR
 
 IMPORTE = "IMPORTE"
 MIS_A_JOUR = "MIS_A_JOUR"

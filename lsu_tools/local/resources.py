@@ -5,23 +5,9 @@ from __future__ import annotations
 
 import json
 
-from chalicelib.config import UPLOAD_PREFIX, Settings
+from chalicelib.config import QUEUE_SETTINGS, UPLOAD_PREFIX, Settings, dlq_name, queue_names
 from chalicelib.runtime import Runtime
-from chalicelib.store import create_tables
-
-# (visibility timeout s, maxReceiveCount before the DLQ)
-# The uploads queue allows many receives: a file waits there while another import of the same
-# school is written (SchoolBusy, retried with a growing delay).
-QUEUE_SETTINGS = {"uploads": (120, 30), "bilans": (30, 3), "report": (60, 5)}
-
-
-def queue_names(settings: Settings) -> dict[str, str]:
-    return {"uploads": settings.uploads_queue, "bilans": settings.bilans_queue, "report": settings.report_queue}
-
-
-def dlq_name(name: str) -> str:
-    return f"{name}-dlq"
-
+from chalicelib.adapters.dynamodb import create_tables
 
 def create_queues(sqs, settings: Settings, visibility: dict[str, int] | None = None) -> dict[str, str]:
     """`visibility` overrides the timeouts by role (the fault tests shorten them)."""

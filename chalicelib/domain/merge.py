@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from chalicelib import rules
-from chalicelib.catalogue import message
-from chalicelib.checks import EDITEUR, SCONET_NOTES
+from chalicelib.domain import outcome as rules
+from chalicelib.domain.catalogue import message
+from chalicelib.domain.checks import EDITEUR, SCONET_NOTES
 
 COMPLET, A_COMPLETER = "COMPLET", "A_COMPLETER"
 # Parts that can be entered in LSU to complete an imported bilan.

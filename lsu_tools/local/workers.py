@@ -2,7 +2,7 @@
 handlers from the stage's queues (what Lambda's event source mappings do on AWS), against the
 endpoint and resource names of the environment, until SIGTERM or SIGINT.
 
-    LSU_AWS_ENDPOINT_URL=http://127.0.0.1:5000 python -m chalicelib.local.workers
+    LSU_AWS_ENDPOINT_URL=http://127.0.0.1:5000 python -m lsu_tools.local.workers
 
 It creates nothing: the resources must exist (`lsu local up`, or the tests' stack). The fault
 tests kill it with SIGKILL in the middle of an import and start it again."""
@@ -13,8 +13,8 @@ import signal
 import sys
 import threading
 
-from chalicelib.local.dispatcher import Dispatcher, QueueBinding
-from chalicelib.local.resources import dlq_name, queue_names
+from lsu_tools.local.dispatcher import Dispatcher, QueueBinding
+from chalicelib.config import dlq_name, queue_names
 
 POLLERS = {"uploads": 1, "bilans": 4, "report": 1, "bilans-dlq": 1}
 BATCH = {"uploads": 1, "bilans": 10, "report": 1, "bilans-dlq": 10}
@@ -34,7 +34,7 @@ def bindings(rt, handlers: dict, bilan_pollers: int = POLLERS["bilans"]) -> list
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(threadName)s %(levelname)s %(message)s")
-    from chalicelib.local.stack import app_handlers
+    from lsu_tools.local.stack import app_handlers
     from chalicelib.runtime import get_runtime
     rt = get_runtime()
     if not rt.settings.endpoint_url:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import requests
 
-from chalicelib import report
-from chalicelib.auth import issue_token
+from chalicelib.pipeline import report
+from chalicelib.api.auth import issue_token
 from chalicelib.config import Settings
 
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 3
@@ -201,7 +201,7 @@ def local_client(args, uai: str | None = None, role: str = "CE") -> ApiClient:
 # --- commands ------------------------------------------------------------------------------
 
 def cmd_run(args) -> int:
-    from chalicelib.local.stack import LocalStack
+    from lsu_tools.local.stack import LocalStack
     referentiel = load_json(args.referentiel)
     uai = (referentiel.get("etablissement") or {}).get("uai")
     if not args.json:
@@ -477,14 +477,14 @@ def _serve_forever(stack, uai: str) -> int:
 
 
 def cmd_local_up(args) -> int:
-    from chalicelib.local.stack import LocalStack
+    from lsu_tools.local.stack import LocalStack
     with LocalStack(endpoint=args.endpoint, api_port=args.port) as stack:
         return _serve_forever(stack, args.uai)
 
 
 def cmd_demo(args) -> int:
-    from chalicelib.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-    from chalicelib.local.stack import LocalStack
+    from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
+    from lsu_tools.local.stack import LocalStack
     spec = SchoolSpec()
     demo_dir = Path(".lsu-local") / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)

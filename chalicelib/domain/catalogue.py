@@ -177,7 +177,7 @@ def message(code: str, detail: str | None = None, **extra) -> dict:
 
 
 def markdown_table() -> str:
-    """The catalogue as docs/contrats.md shows it (`python -m chalicelib.catalogue`)."""
+    """The catalogue as docs/contrats.md shows it (`python -m chalicelib.domain.catalogue`)."""
     rows = [f"| `{e.code}` | {e.niveau} | {e.message} | {e.conseil or ''} |" for e in _ENTRIES]
     return "\n".join(["| Code | Niveau | Message | Que faire ? |", "|---|---|---|---|", *rows])
 

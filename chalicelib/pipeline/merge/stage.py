@@ -1,6 +1,6 @@
 """Worker of the bilans queue: merges each bilan into the school's LSU data and records its
 result, idempotently on the business key (UAI, import, élève, période/cycle) — never on SQS
-message ids. A message carries up to 10 bilans of one import (chalicelib.splitter).
+message ids. A message carries up to 10 bilans of one import (chalicelib.pipeline.split.stage).
 
 One DynamoDB transaction per batch and import writes, all or nothing: the bilans, one result item
 per bilan (condition: it does not exist yet — a redelivered message is thus a no-op) and the
@@ -23,9 +23,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import checks, rules
-from chalicelib.merge import merge_import
-from chalicelib.store import (COUNTERS, EN_COURS, RESULTATS_RETENTION, Models, bilan_row, bilan_state, eleve_key,
+from chalicelib.domain import checks
+from chalicelib.domain import outcome as rules
+from chalicelib.domain.merge import merge_import
+from chalicelib.adapters.dynamodb import (COUNTERS, EN_COURS, RESULTATS_RETENTION, Models, bilan_row, bilan_state, eleve_key,
                               import_key)
 
 logger = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ def commit_bilans(models: Models, items: list[Item], evaluate) -> None:
 
 def _plan(models: Models, items: list[Item], existing: dict, evaluate) -> tuple[list[Op], dict]:
     """The transaction's operations and the counters they advance: checks first, then LSU's
-    merge rules against the stored state (chalicelib.merge)."""
+    merge rules against the stored state (chalicelib.domain.merge)."""
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     counts = dict.fromkeys(COUNTERS, 0)
     ops = []
@@ -283,7 +284,7 @@ def process_dead_letters_event(event: dict, rt) -> dict:
 
 def record_technical_failure(models: Models, item: Item) -> bool:
     """One result (ERREUR_TECHNIQUE) and its counters, atomically; False if already recorded."""
-    from chalicelib.catalogue import message
+    from chalicelib.domain.catalogue import message
     Resultat, Import = models.Resultat, models.Import
     result = result_row(models, item, rules.REJETE, [message("ERREUR_TECHNIQUE")])
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from chalicelib.catalogue import message
+from chalicelib.domain.catalogue import message
 from chalicelib.referentiel import Referentiel
 
 EDITEUR, SCONET_NOTES, SAISIE = "EDITEUR", "SCONET_NOTES", "SAISIE"

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from chalicelib import validation
-from chalicelib.catalogue import message
-from chalicelib.split import DuplicateId, InvalidReference, bilan_cycle_json, bilan_periodique_json, build_index, q
+from chalicelib.pipeline.split import file_checks as validation
+from chalicelib.domain.catalogue import message
+from chalicelib.pipeline.split.bilans import DuplicateId, InvalidReference, bilan_cycle_json, bilan_periodique_json, build_index, q
 
 EXPLAIN_MAX_BYTES = 16 * 1024 * 1024
 _BILAN_TAGS = (q("bilan-periodique"), q("bilan-cycle"))

@@ -13,7 +13,7 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
-from chalicelib.merge import BilanState
+from chalicelib.domain.merge import BilanState
 
 # Import statuses (contract of the synthèse).
 EN_ATTENTE_FICHIER = "EN_ATTENTE_FICHIER"

@@ -30,7 +30,7 @@ class MotoServer:
     def start(self, timeout: float = 30.0) -> "MotoServer":
         env = {**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "chalicelib.local.moto_server", "-H", self.host, "-p", str(self.port)],
+            [sys.executable, "-m", "lsu_tools.local.moto_server", "-H", self.host, "-p", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         )
         deadline = time.monotonic() + timeout

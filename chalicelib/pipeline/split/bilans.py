@@ -17,8 +17,8 @@ from typing import Iterator
 
 from lxml import etree
 
-from chalicelib import catalogue
-from chalicelib.validation import NS
+from chalicelib.domain import catalogue
+from chalicelib.pipeline.split.file_checks import NS
 
 _Q = f"{{{NS}}}"
 

@@ -6,7 +6,7 @@
 `SchoolSpec` always gives byte-identical output: every random draw comes from a
 `random.Random` seeded with the spec's seed, never from the clock.
 
-    python -m chalicelib.generator --out DIR [--divisions-par-niveau N]
+    python -m lsu_tools.generator --out DIR [--divisions-par-niveau N]
         [--eleves-par-division N] [--seed S] [--periodes 1,2,3]
 """
 from __future__ import annotations
@@ -843,7 +843,7 @@ def _bilans_cycle(box: etree._Element, ecole: _Ecole, nb_periodes: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write `referentiel.json` and `import.xml` into --out."""
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.generator",
+    parser = argparse.ArgumentParser(prog="python -m lsu_tools.generator",
                                      description="Génère un établissement LSU fictif.")
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     parser.add_argument("--divisions-par-niveau", type=int, default=SchoolSpec.divisions_par_niveau)

@@ -21,12 +21,13 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import stream, validation
-from chalicelib.catalogue import message
+from chalicelib.pipeline.split import stream
+from chalicelib.pipeline.split import file_checks as validation
+from chalicelib.domain.catalogue import message
 from chalicelib.config import UPLOAD_PREFIX
-from chalicelib.store import (EN_ATTENTE_FICHIER, EN_COURS, FICHIER_REJETE, Models, SchoolBusy, acquire_school,
+from chalicelib.adapters.dynamodb import (EN_ATTENTE_FICHIER, EN_COURS, FICHIER_REJETE, Models, SchoolBusy, acquire_school,
                               current_school)
-from chalicelib.worker import request_report, send_report_message
+from chalicelib.pipeline.merge.stage import request_report, send_report_message
 
 logger = logging.getLogger(__name__)
 

@@ -13,11 +13,14 @@ from functools import wraps
 from chalice import BadRequestError, Response
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import catalogue, merge, pdf, report
-from chalicelib.auth import AuthError, Identity, authorize, identify_request
+from chalicelib.domain import catalogue
+from chalicelib.domain import merge
+from chalicelib.api.render import pdf
+from chalicelib.pipeline import report
+from chalicelib.api.auth import AuthError, Identity, authorize, identify_request
 from chalicelib.config import UPLOAD_PREFIX
-from chalicelib.merge import BilanState, EditRefused, Editor
-from chalicelib.store import (EN_ATTENTE_FICHIER, bilan_state, current_school, division_key, eleve_key,
+from chalicelib.domain.merge import BilanState, EditRefused, Editor
+from chalicelib.adapters.dynamodb import (EN_ATTENTE_FICHIER, bilan_state, current_school, division_key, eleve_key,
                               update_bilan)
 
 logger = logging.getLogger(__name__)
@@ -544,7 +547,7 @@ def dev_schools(request, rt) -> Response:
 @local_only
 def dev_login(request, rt) -> Response:
     """A signed development token for a school and a role (what Cognito gives on AWS)."""
-    from chalicelib.auth import ROLES, issue_token
+    from chalicelib.api.auth import ROLES, issue_token
     body = _body(request)
     uai, role, sub = body.get("uai"), body.get("role"), str(body.get("id_sts") or "dev")
     if not isinstance(uai, str) or len(uai) != 8 or role not in ROLES:

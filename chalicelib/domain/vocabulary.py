@@ -1,0 +1,67 @@
+"""LSU's vocabulary, once: the values the synthèse, the API, the référentiel and the stored items
+share. String enums, so a member is the string the contracts (docs/contrats.md) show and JSON,
+DynamoDB and the tests see no difference."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ImportStatut(StrEnum):
+    """Where an import stands (the synthèse's `statut`)."""
+    EN_ATTENTE_FICHIER = "EN_ATTENTE_FICHIER"
+    EN_COURS = "EN_COURS"
+    TERMINE = "TERMINE"
+    FICHIER_REJETE = "FICHIER_REJETE"
+
+
+class BilanStatut(StrEnum):
+    """What an import did to one bilan (a result of the synthèse)."""
+    IMPORTE = "IMPORTE"
+    MIS_A_JOUR = "MIS_A_JOUR"
+    INCHANGE = "INCHANGE"
+    REJETE = "REJETE"
+
+
+class Mode(StrEnum):
+    """A division's import mode (« Paramétrage des classes »)."""
+    EDITEUR = "EDITEUR"
+    SCONET_NOTES = "SCONET_NOTES"
+    SAISIE = "SAISIE"
+
+
+# The modes under which a file may bring a division's bilans (SAISIE: entered in LSU only).
+IMPORT_MODES = (Mode.EDITEUR, Mode.SCONET_NOTES)
+
+
+class Role(StrEnum):
+    """Who acts in LSU (the token's role)."""
+    CE = "CE"
+    DELEGUE_CE = "DELEGUE_CE"
+    PP = "PP"
+    CPE = "CPE"
+    ENSEIGNANT = "ENSEIGNANT"
+
+
+class Niveau(StrEnum):
+    """A message's level: ERREUR refuses what it is about, the others only inform."""
+    ERREUR = "ERREUR"
+    AVERTISSEMENT = "AVERTISSEMENT"
+    INFO = "INFO"
+
+
+class Provenance(StrEnum):
+    """Where a part of a bilan comes from (the bilan's view)."""
+    IMPORT = "IMPORT"
+    SAISIE = "SAISIE"
+    ABSENT = "ABSENT"
+
+
+class Completude(StrEnum):
+    COMPLET = "COMPLET"
+    A_COMPLETER = "A_COMPLETER"
+
+
+class Civilite(StrEnum):
+    """A teacher's civilité as the référentiel keeps it."""
+    M = "M"
+    MME = "MME"
