@@ -5,6 +5,7 @@ of stream.check_and_split timed on its own (best of several runs).
 from __future__ import annotations
 
 import copy
+import json
 import sys
 import time
 
@@ -44,12 +45,12 @@ def main() -> int:
             if release:
                 stream._release(el)
 
-    def bilans():                                    # a fresh index: fragments built as in a run
+    def dicts():                                     # a fresh index, as in a run
         idx = split.build_index(donnees)
-        for el in periodiques:
-            split.bilan_periodique_json(el, idx)
-        for el in cycles:
-            split.bilan_cycle_json(el, idx)
+        return [split.bilan_periodique(el, idx) for el in periodiques] + [split.bilan_cycle(el, idx) for el in cycles]
+
+    built = dicts()
+    stdlib_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
     parts = [
         ("raw lxml parse + XSD (the bench's a)", lambda: strict.assertValid(etree.fromstring(data, validation.safe_parser()))),
@@ -59,7 +60,9 @@ def main() -> int:
         ("  byte checks before parsing (validation.PRECHECKS)", lambda: [c(data) for c in validation.PRECHECKS]),
         ("    of which check_doctype", lambda: validation.check_doctype(data)),
         ("  shared definitions (split.build_index)", lambda: split.build_index(donnees)),
-        (f"  bilans as JSON ({len(periodiques)} périodiques, {len(cycles)} de cycle), index included", bilans),
+        (f"  bilans as dicts ({len(periodiques)} périodiques, {len(cycles)} de cycle), index included", dicts),
+        ("  their JSON (split.encode_bilan: orjson)", lambda: [split.encode_bilan(b) for b in built]),
+        ("    the same JSON with the standard library, for comparison", lambda: [stdlib_json(b) for b in built]),
     ]
     print(f"{len(data) / 1e6:.1f} MB file")
     for name, fn in parts:

@@ -1,4 +1,4 @@
-"""Splitting a valid document into self-contained bilans (chalicelib/split.py), cross-checked
+"""Splitting a valid document into self-contained bilans (chalicelib/pipeline/split/bilans.py), cross-checked
 against the XML itself (references resolved by hand with XPath)."""
 from __future__ import annotations
 

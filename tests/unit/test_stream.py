@@ -1,5 +1,7 @@
-"""The streamed file pass gives what the tree-based checks and split give, with less memory — and
-the JSON it writes directly is the reference's JSON (split_bilans, then encoded), byte for byte."""
+"""The streamed file pass gives what the tree-based checks and split give, with less memory: its
+message bodies are split_bilans() of the tree-validated document, as standard compact JSON. What
+the builders find missing before the schema's verdict is refused as the tree refuses it; a bug of
+ours is not."""
 import json
 import re
 
@@ -66,15 +68,13 @@ def test_large_refused_file_reports_the_first_error_without_line(partial_schema,
     assert [e["code"] for e in result.erreurs] == ["NOT_WELL_FORMED"]
 
 
-# --- the JSON written directly is the reference's JSON, byte for byte ----------------------------
-
 NS = "urn:fr:edu:scolarite:lsun:bilans:import"
 PERIODIQUE_ORDER = ["liste-acquis", "competences-numeriques", "epis-eleve", "acc-persos-eleve", "liste-parcours",
                     "modalites-accompagnement", "acquis-conseils", "devoirs-faits", "vie-scolaire", "socle",
                     "responsables"]
 CYCLE_ORDER = ["socle", "synthese", "enseignement-complement", "responsables", "langue-culture-regionale"]
-# Texts JSON must escape: quotes, backslash, controls, line separators, beyond the BMP.
-TRICKY = 'Il a dit « ok » puis "non" \\ fin\ttab\nligne 2\u2028après 🎓 &amp; <fin>'
+# Texts JSON must escape (or must not): quotes, backslash, controls, line separators, beyond the BMP.
+TRICKY = 'Il a dit « ok » puis "non" \\ fin\ttab\nligne 2\u2028après 🎓 &amp; <fin> \x7f\x85\ufeff'
 
 
 def _q(name):
@@ -153,16 +153,19 @@ def rich_xml(spec) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def _same_json_as_the_reference(xml: bytes, schema, uai: str) -> list[str]:
+
+# --- the bodies are split_bilans() of the tree-validated document, as standard JSON -------------
+
+def _bodies_are_the_tree_split(xml: bytes, schema, uai: str) -> list[dict]:
     streamed = stream.check_and_split(xml, schema, uai)
     assert streamed.ok, streamed.erreurs
     tree = check_file(xml, schema, uai)
     assert tree.ok, tree.erreurs
-    reference = [split.encode(b) for b in split_bilans(tree.root)]
-    assert len(streamed.bilans) == len(reference)
-    for ours, ref in zip(streamed.bilans, reference):
-        assert ours == ref
-    return streamed.bilans
+    reference = list(split_bilans(tree.root))
+    assert [json.loads(b) for b in streamed.bilans] == reference
+    # Byte for byte the standard library's compact JSON, keys in the builders' order.
+    assert streamed.bilans == [json.dumps(b, ensure_ascii=False, separators=(",", ":")) for b in reference]
+    return reference
 
 
 @pytest.mark.parametrize("spec, periodes", [
@@ -170,13 +173,13 @@ def _same_json_as_the_reference(xml: bytes, schema, uai: str) -> list[str]:
     (SchoolSpec(divisions_par_niveau=2, eleves_par_division=5, seed=11), [1, 2, 3]),
     (SchoolSpec(divisions_par_niveau=3, eleves_par_division=9, seed=5), [1, 2]),
 ])
-def test_streamed_json_is_the_reference_json_byte_for_byte(partial_schema, spec, periodes):
-    _same_json_as_the_reference(generate_lsu_xml(spec, periodes=periodes), partial_schema, spec.uai)
+def test_the_bodies_are_the_tree_split_as_json(partial_schema, spec, periodes):
+    bilans = _bodies_are_the_tree_split(generate_lsu_xml(spec, periodes=periodes), partial_schema, spec.uai)
+    assert len(bilans) >= 4 * spec.divisions_par_niveau * spec.eleves_par_division * len(periodes)
 
 
-def test_every_optional_part_and_escaped_text_give_the_reference_json(partial_schema, small_spec):
-    bilans = [json.loads(b) for b in _same_json_as_the_reference(rich_xml(small_spec), partial_schema,
-                                                                  small_spec.uai)]
+def test_every_optional_part_and_escaped_text_give_the_tree_split(partial_schema, small_spec):
+    bilans = _bodies_are_the_tree_split(rich_xml(small_spec), partial_schema, small_spec.uai)
     first = bilans[0]
     assert first["date_verrou"] == "2026-06-30T10:00:00" and first["acquis"][0]["appreciation"] == TRICKY
     assert first["acquis"][1]["elements_programme"] == [] and first["acquis"][1]["appreciation"] is None
@@ -192,11 +195,141 @@ def test_every_optional_part_and_escaped_text_give_the_reference_json(partial_sc
     assert cycle["langue_culture_regionale"] == {"code": "BRE", "positionnement": "2"}
 
 
+# --- what the schema requires, missing before its verdict; bugs ---------------------------------
+
+def _first(root, name):
+    return root.find(f".//{_q(name)}")
+
+
+def _drop_child(name, parent):
+    def mutate(root):
+        owner = _first(root, parent)
+        owner.remove(owner.find(_q(name)))
+    return mutate
+
+
+def _set(name, attribute, value):
+    def mutate(root):
+        el = _first(root, name)
+        if value is None:
+            del el.attrib[attribute]
+        else:
+            el.set(attribute, value)
+    return mutate
+
+
+# Each breaks the schema where the builders read (the schema's verdict may come after the "end"
+# event of the bilan): the file is refused as the tree-based checks refuse it.
+MISSING = {
+    "bilan without date-conseil-classe": _set("bilan-periodique", "date-conseil-classe", None),
+    "bilan without eleve-ref": _set("bilan-periodique", "eleve-ref", None),
+    "bilan without periode-ref": _set("bilan-periodique", "periode-ref", None),
+    "bilan without responsable-etab-ref": _set("bilan-periodique", "responsable-etab-ref", None),
+    "bilan without liste-acquis": _drop_child("liste-acquis", "bilan-periodique"),
+    "vie scolaire not a number": _set("vie-scolaire", "nb-retards", "x"),
+    "AP of an élève without its group": _set("acc-perso-eleve", "acc-perso-groupe-ref", None),
+    "bilan de cycle without date-creation": _set("bilan-cycle", "date-creation", None),
+    "cycle not a number": _set("bilan-cycle", "cycle", "trois"),
+    "bilan de cycle without socle": _drop_child("socle", "bilan-cycle"),
+    "élève without id-be": _set("eleve", "id-be", None),
+    "responsable without libelle": _set("responsable-etab", "libelle", None),
+    "période indice not a number": _set("periode", "indice", "x"),
+    "période indice beyond xs:int": _set("periode", "indice", "99999999999999999999"),
+    "EPI without discipline-refs": _set("acc-perso", "discipline-refs", None),
+}
+
+
+def _mutated(spec, mutate) -> bytes:
+    root = etree.fromstring(generate_lsu_xml(spec))
+    mutate(root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _spy_on_the_builders(monkeypatch) -> list:
+    """The SchemaViolations the builders raise during check_and_split (raised on, unchanged)."""
+    met = []
+
+    def spy(fn):
+        def wrapped(*args):
+            try:
+                return fn(*args)
+            except split.SchemaViolation as exc:
+                met.append(exc)
+                raise
+        return wrapped
+    for name in ("bilan_periodique", "bilan_cycle", "build_index"):
+        monkeypatch.setattr(stream, name, spy(getattr(stream, name)))
+    return met
+
+
+@pytest.mark.parametrize("name", sorted(MISSING))
+def test_what_the_schema_requires_missing_is_refused_as_the_tree_refuses_it(partial_schema, small_spec,
+                                                                            monkeypatch, name):
+    xml = _mutated(small_spec, MISSING[name])
+    tree = check_file(xml, partial_schema, small_spec.uai)
+    assert tree.erreurs and {e["code"] for e in tree.erreurs} == {"XSD_INVALID"}
+    met = _spy_on_the_builders(monkeypatch)
+    result = stream.check_and_split(xml, partial_schema, small_spec.uai)
+    assert result.erreurs == tree.erreurs and result.bilans == []
+    assert met, "the builders met it before the schema's verdict (else this case tests nothing here)"
+
+
+@pytest.mark.parametrize("name", sorted(MISSING))
+def test_the_builders_raise_a_schema_violation_where_the_schema_requires(small_spec, name):
+    """On the tree alone (no schema): the builders raise SchemaViolation, not a built-in error."""
+    root = etree.fromstring(_mutated(small_spec, MISSING[name]))
+    with pytest.raises(split.SchemaViolation) as caught:
+        list(split_bilans(root))
+    assert isinstance(caught.value, split.InvalidFile) and caught.value.line and caught.value.element
+
+
+def test_a_bilan_outside_donnees_is_refused_as_the_tree_refuses_it(partial_schema, small_spec):
+    """No <donnees> to index when the bilan's "end" event comes: refused, not an AttributeError."""
+    valid = generate_lsu_xml(small_spec)
+    bilan = valid[valid.index(b"<bilan-periodique "):valid.index(b"</bilan-periodique>") + len(b"</bilan-periodique>")]
+    xml = valid[:valid.index(b"<donnees>")] + bilan + b"</lsun-bilans>"
+    tree = check_file(xml, partial_schema, small_spec.uai)
+    assert {e["code"] for e in tree.erreurs} == {"XSD_INVALID"}
+    assert stream.check_and_split(xml, partial_schema, small_spec.uai).erreurs == tree.erreurs
+
+
+@pytest.mark.parametrize("builder", ["bilan_periodique", "bilan_cycle", "build_index", "encode_bilan"])
+def test_a_bug_in_the_split_propagates_instead_of_refusing_the_file(partial_schema, small_spec, monkeypatch,
+                                                                    builder):
+    def bug(*args):
+        raise TypeError("a bug of ours")
+    monkeypatch.setattr(stream, builder, bug)
+    valid = generate_lsu_xml(small_spec)
+    with pytest.raises(TypeError, match="a bug of ours"):
+        stream.check_and_split(valid, partial_schema, small_spec.uai)
+    # Not even a file the schema refuses later on: the bug is not taken for its refusal.
+    last = valid.rindex(b'date-creation="')
+    invalid = valid[:last] + re.sub(rb'date-creation="[^"]*"', b'date-creation="hier"', valid[last:], count=1)
+    assert check_file(invalid, partial_schema, small_spec.uai).erreurs
+    with pytest.raises(TypeError, match="a bug of ours"):
+        stream.check_and_split(invalid, partial_schema, small_spec.uai)
+
+
+def test_a_schema_violation_the_schema_accepts_is_a_bug_and_propagates(partial_schema, small_spec, monkeypatch):
+    """Raised on a file the schema accepts, SchemaViolation says our builders require too much."""
+    def too_strict(el, idx):
+        raise split.SchemaViolation(el, "attribut imaginaire absent")
+    monkeypatch.setattr(stream, "bilan_cycle", too_strict)
+    with pytest.raises(split.SchemaViolation, match="imaginaire"):
+        stream.check_and_split(generate_lsu_xml(small_spec), partial_schema, small_spec.uai)
+
+
+def test_no_json_writer_twin_is_left(partial_schema):
+    """One split path: the builders' dicts, through one encoder."""
+    assert not [n for n in vars(split) if n.endswith("_json")]
+    assert stream.encode_bilan is split.encode_bilan
+
+
 @pytest.mark.parametrize("attribute, value", [
     ("eleve-ref", "RESP_ADJOINT"), ("periode-ref", "EL1"), ("responsable-etab-ref", "P3"),
     ("prof-princ-refs", "ENS1 P3"),
 ])
-def test_a_wrong_reference_gives_the_same_error_as_the_reference(partial_schema, small_spec, attribute, value):
+def test_a_wrong_reference_gives_the_same_error_as_the_tree_split(partial_schema, small_spec, attribute, value):
     root = etree.fromstring(generate_lsu_xml(small_spec))
     bilan = root.find(f".//{_q('bilan-periodique')}")
     first = bilan.get(attribute).split()[0]

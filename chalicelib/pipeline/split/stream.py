@@ -1,7 +1,9 @@
 """The splitter's file pass, streamed: one parse that validates against the schema while it reads
-(`iterparse(schema=…)`) and turns each bilan into its JSON as soon as its element is complete, then
-frees it. Memory stays proportional to one bilan plus the shared definitions (which precede the
-bilans in the schema's order), not to the file.
+(`iterparse(schema=…)`) and turns each bilan into its JSON as soon as its element is complete
+(bilans.bilan_periodique / bilan_cycle, then bilans.encode_bilan), then frees it. Memory stays
+proportional to one bilan plus the shared definitions (which precede the bilans in the schema's
+order), not to the file. Only what the builders find wrong in the file (bilans.InvalidFile) and
+lxml's own errors make a refusal; any other exception is a bug and propagates.
 
 A refusal is explained by the tree-based checks of `validation.check_file` (lines, elements, up to
 20 XSD errors): streaming validation reports no line numbers for schema errors. Those checks read
@@ -15,7 +17,8 @@ from lxml import etree
 
 from chalicelib.pipeline.split import file_checks as validation
 from chalicelib.domain.catalogue import message
-from chalicelib.pipeline.split.bilans import DuplicateId, InvalidReference, bilan_cycle_json, bilan_periodique_json, build_index, q
+from chalicelib.pipeline.split.bilans import (DuplicateId, InvalidFile, InvalidReference, SchemaViolation,
+                                              bilan_cycle, bilan_periodique, build_index, encode_bilan, q)
 
 EXPLAIN_MAX_BYTES = 16 * 1024 * 1024
 _BILAN_TAGS = (q("bilan-periodique"), q("bilan-cycle"))
@@ -73,9 +76,9 @@ def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str,
                 root = el.getroottree().getroot()
                 if validation.check_no_dtd(root) or validation.check_namespace(root):
                     break                       # explained below by the tree-based checks
-                idx = build_index(root.find(q("donnees")))
-            out.bilans.append(bilan_periodique_json(el, idx) if el.tag == _BILAN_TAGS[0]
-                              else bilan_cycle_json(el, idx))
+                idx = build_index(_donnees(root))
+            out.bilans.append(encode_bilan(bilan_periodique(el, idx) if el.tag == _BILAN_TAGS[0]
+                                           else bilan_cycle(el, idx)))
             _release(el)
             if max_bilans is not None and len(out.bilans) > max_bilans:
                 return StreamedFile(erreurs=[too_many_bilans(max_bilans)])
@@ -86,7 +89,7 @@ def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str,
                 out.entete = validation.read_entete(root)
                 err = validation.check_uai(out.entete, expected_uai)
                 if idx is None and err is None:
-                    build_index(root.find(q("donnees")))   # no bilan: references still checked
+                    build_index(_donnees(root))   # no bilan: references still checked
             if err:
                 return StreamedFile(entete=out.entete, erreurs=[err])
             return out
@@ -97,16 +100,25 @@ def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str,
             return StreamedFile(erreurs=[exc.message()])
     except DuplicateId as exc:       # the streamed validation misses it: the tree's, or ours if too large
         return explain(data, schema, expected_uai, None, exc.message())
-    except (etree.XMLSyntaxError, etree.XMLSchemaError) as exc:
-        first = exc
-    except (ValueError, KeyError, TypeError) as exc:
-        # The schema's verdict on an element may come after its "end" event: read on to get it.
+    except InvalidFile:
+        # Something the schema requires is missing (bilans.SchemaViolation): its verdict on an element
+        # may come after the element's "end" event, so read on to get it. No verdict: our builders
+        # require more than the schema does, a bug.
         first = _validation_error(context)
         if first is None:
-            raise exc
+            raise
+    except (etree.XMLSyntaxError, etree.XMLSchemaError) as exc:
+        first = exc
     else:
         first = None
     return explain(data, schema, expected_uai, first)
+
+
+def _donnees(root: etree._Element) -> etree._Element:
+    donnees = root.find(q("donnees"))
+    if donnees is None:             # a bilan elsewhere: the schema's verdict will say where
+        raise SchemaViolation(root, "élément donnees absent")
+    return donnees
 
 
 def _validation_error(context) -> etree.LxmlError | None:
