@@ -1,6 +1,7 @@
-"""LSU's merge rules: what an import does to a bilan that already lives in LSU, and what people
-may do to it afterwards (completion, locking). Pure functions over `BilanState`; the worker and
-the API persist the states they return (with a version attribute: nothing is lost in a race).
+"""A bilan as LSU keeps it: its state, its view, and what people may do to it after an import
+(completion, locking). What an import does to it is `merge_import`, LSU's merge rules one by one
+in `merge_rules.py`. Pure functions over `BilanState`; the worker and the API persist the states
+they return (with a version attribute: nothing is lost in a race).
 
 A bilan keeps its parts with their provenance: the imported content (which import, when) and the
 entries made in LSU to complete it (who, which role, when)."""
@@ -8,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from chalicelib.domain import outcome as rules
 from chalicelib.domain.catalogue import message
-from chalicelib.domain.checks import EDITEUR, SCONET_NOTES
+from chalicelib.domain.checks import EDITEUR
 
 COMPLET, A_COMPLETER = "COMPLET", "A_COMPLETER"
 # Parts that can be entered in LSU to complete an imported bilan.
@@ -46,40 +46,22 @@ class BilanState:
 
 @dataclass(frozen=True)
 class MergeResult:
-    statut: str                          # IMPORTE | MIS_A_JOUR | INCHANGE | REJETE
+    statut: str                          # a BilanStatut: IMPORTE | MIS_A_JOUR | INCHANGE | REJETE
     messages: list
     state: BilanState | None             # None: nothing to write
 
 
-def _present(value) -> bool:
+def present(value) -> bool:
+    """A part the bilan carries: neither missing nor empty."""
     return value is not None and value != "" and value != []
 
 
 def merge_import(current: BilanState | None, bilan: dict, mode: str, import_id: str, now: str) -> MergeResult:
-    """An imported bilan against LSU's state (rules 1–7 of the fiche « Bilans > Import »)."""
-    if current and current.verrouille and current.mode == SCONET_NOTES:
-        return MergeResult(rules.REJETE, [message("BILAN_VERROUILLE")], None)
-    saisies = dict(current.saisies) if current else {}
-    if _present(bilan.get("acquis_conseils")) and "acquis_conseils" in saisies:
-        # Rule 3: a manual appréciation générale is kept and the whole bilan refused.
-        return MergeResult(rules.REJETE, [message("MANUAL_AG_PRESENT")], None)
-    if mode == EDITEUR:
-        saisies = {}                       # Rule 1: Éditeur data is complete; nothing to complete.
-    elif bilan.get("vie_scolaire") is not None:
-        saisies.pop("vie_scolaire", None)  # Rule 4: the imported vie scolaire replaces the one entered.
-    fingerprint = rules.empreinte(bilan)
-    state = BilanState(importe=rules.bilan_content(bilan), empreinte=fingerprint, import_id=import_id,
-                       importe_le=now, mode=mode, saisies=saisies,
-                       # Éditeur: locked for good. Sconet Notes: to complete, so unlocked (a locked
-                       # Sconet bilan was refused above; an Éditeur one becomes completable).
-                       verrouille=(mode == EDITEUR), verrouille_par="import éditeur" if mode == EDITEUR else None)
-    if current is None or current.importe is None:
-        return MergeResult(rules.IMPORTE, [], state)
-    same = (current.empreinte == fingerprint and current.saisies == saisies and current.mode == mode
-            and current.verrouille == state.verrouille)
-    if same:
-        return MergeResult(rules.INCHANGE, [], None)
-    return MergeResult(rules.MIS_A_JOUR, [], state)
+    """An imported bilan against LSU's state: the rules of the fiche « Bilans > Import », in its
+    order (chalicelib.domain.merge_rules.RULES)."""
+    # Imported here: the rules build on this module's BilanState and MergeResult.
+    from chalicelib.domain.merge_rules import MergeContext, apply_rules
+    return apply_rules(MergeContext(current, bilan, mode, import_id, now))
 
 
 # --- the bilan as LSU shows it ---------------------------------------------------------------------
@@ -101,7 +83,7 @@ def graded(acquis: dict) -> bool:
     """A discipline « notée ou évaluée »: a mark or a positioning for the élève."""
     if str(acquis.get("eleve_non_note", "")).lower() == "true":
         return False
-    return _present(acquis.get("moyenne_eleve")) or _present(acquis.get("positionnement"))
+    return present(acquis.get("moyenne_eleve")) or present(acquis.get("positionnement"))
 
 
 def view(state: BilanState) -> dict:
@@ -110,7 +92,7 @@ def view(state: BilanState) -> dict:
     src = {"import_id": state.import_id, "le": state.importe_le}
 
     def part(name: str) -> dict:
-        if _present(imp.get(name)):
+        if present(imp.get(name)):
             return _entry(imp[name], "IMPORT", **src)
         if name in state.saisies:
             s = state.saisies[name]
@@ -209,10 +191,10 @@ def apply_edit(state: BilanState, editor: Editor, part: str, value, now: str, co
             raise EditRefused("PART_IMPORTEE", "Éléments de programme de cette discipline.")
         key = f"elements_programme/{code}"
     else:
-        if _present(imp.get(part)):
+        if present(imp.get(part)):
             raise EditRefused("PART_IMPORTEE", f"Partie « {part} ».")
         key = part
-    if value is not None and not _present(value.strip() if isinstance(value, str) else value):
+    if value is not None and not present(value.strip() if isinstance(value, str) else value):
         raise EditRefused("BAD_REQUEST", "Valeur vide : pour effacer une saisie, envoyer null.")
     saisies = dict(state.saisies)
     if value is None:

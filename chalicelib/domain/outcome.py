@@ -1,5 +1,5 @@
 """Statuses and fingerprints of bilans (pure). The checks against the référentiel live in
-`checks.py`, LSU's merge rules in `merge.py`."""
+`checks.py`, LSU's merge rules in `merge_rules.py` (the bilan's state and view in `merge.py`)."""
 from __future__ import annotations
 
 import hashlib

@@ -1,7 +1,8 @@
-"""LSU merge rules (chalicelib/merge.py), as sequences of pure calls: import → edit → re-import →
-state. Each test asserts the final `BilanState` and what `view` shows (value and provenance of
-each part: IMPORT, SAISIE or ABSENT). Reference: fiche « Bilans > Import » (rules 1–7), Sconet
-Notes completion, locking and roles.
+"""LSU merge rules (chalicelib/domain/merge.py, merge_rules.py), as sequences of pure calls:
+import → edit → re-import → state. Each test asserts the final `BilanState` and what `view`
+shows (value and provenance of each part: IMPORT, SAISIE or ABSENT). Reference: fiche « Bilans >
+Import » (rules 1–7), Sconet Notes completion, locking and roles. The rules one by one:
+test_merge_rules.py.
 
 Bilans are real ones: a generated file, checked and split; a Sconet Notes partial bilan is one
 without appréciation générale, vie scolaire nor éléments de programme."""

@@ -1,4 +1,4 @@
-"""LSU rules (chalicelib/rules.py): fingerprint, import status, bilan status."""
+"""Bilan outcomes (chalicelib/domain/outcome.py): fingerprint, warnings."""
 from __future__ import annotations
 
 import copy
