@@ -43,7 +43,7 @@ def _stage(names: list[str], stack: str) -> str:
             return "worker: AWS client (botocore, HTTP)"
         if "parse_message" in names:
             return "worker: reading messages (JSON)"
-        if "_evaluate" in names or "merge_import" in names:
+        if "decide" in names:
             return "worker: checks + merge (our rules)"
         if "pynamodb" in stack:
             return "worker: pynamodb (items, expressions)"

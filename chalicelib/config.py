@@ -93,6 +93,10 @@ class Settings:
             cognito_client_id=env.get("LSU_COGNITO_CLIENT_ID") or None,
         )
 
+    def endpoint_for(self, service: str) -> str | None:
+        """The endpoint of one AWS service (`s3`, `sqs`, `dynamodb`); None: AWS's own."""
+        return self.endpoint_url
+
     def as_env(self) -> dict[str, str]:
         """The environment that reproduces these settings (used by the local stack)."""
         env = {

@@ -1,6 +1,6 @@
-"""Cached adapter factories: one set of AWS clients and models per process, built on first use
-from the settings (the model: aws/chalice media-query's `get_*` helpers, without reading the
-environment at import time)."""
+"""The composition root: one set of adapters per process (Lambda container or local process),
+built on first use from the settings (the model: aws/chalice media-query's `get_*` helpers,
+without reading the environment at import time). The stages and the API receive it."""
 from __future__ import annotations
 
 import functools
@@ -10,23 +10,28 @@ from dataclasses import dataclass, field
 import boto3
 from botocore.config import Config
 
+from chalicelib.adapters.dynamodb import (DynamoBilans, DynamoImports, DynamoResults, DynamoSchools, Models,
+                                          bind_models)
+from chalicelib.adapters.ports import Queues, Repositories
+from chalicelib.adapters.s3 import S3Blobs
+from chalicelib.adapters.sqs import SqsQueues
 from chalicelib.config import Settings
-from chalicelib.adapters.dynamodb import Models, make_models
 
 
 @dataclass
 class Runtime:
     settings: Settings
-    s3: object
-    sqs: object
-    models: Models
-    _queue_urls: dict = field(default_factory=dict)
+    repos: Repositories
+    queues: Queues
+    # The AWS clients and models behind the adapters (None in memory): the local stack and the
+    # integration tests reach the emulator through them.
+    s3: object = None
+    sqs: object = None
+    models: Models | None = None
     _referentiels: dict = field(default_factory=dict)
 
     def queue_url(self, name: str) -> str:
-        if name not in self._queue_urls:
-            self._queue_urls[name] = self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        return self._queue_urls[name]
+        return self.queues.url(name)
 
     @property
     def schema(self):
@@ -36,11 +41,11 @@ class Runtime:
         return load_schema(self.settings.xsd_path, partial=True)
 
     def referentiel(self, key: str):
-        """A référentiel version, indexed, cached per process: versions are immutable (their
-        S3 key carries their SHA-256), so a worker reads each one once."""
+        """A référentiel version, indexed, cached per process: versions are immutable (their key
+        carries their SHA-256), so a worker reads each one once."""
         if key not in self._referentiels:
             from chalicelib.referentiel import index_referentiel
-            body = self.s3.get_object(Bucket=self.settings.bucket, Key=key)["Body"].read()
+            body = self.repos.blobs.get(key)
             if len(self._referentiels) >= 8:
                 self._referentiels.pop(next(iter(self._referentiels)))
             self._referentiels[key] = index_referentiel(json.loads(body))
@@ -48,16 +53,25 @@ class Runtime:
 
 
 def make_clients(settings: Settings, service: str):
+    endpoint = settings.endpoint_for(service)
     config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32,
-                    s3={"addressing_style": "path"} if settings.endpoint_url else None,
+                    s3={"addressing_style": "path"} if endpoint else None,
                     signature_version="s3v4" if service == "s3" else None)
-    return boto3.session.Session().client(service, region_name=settings.region,
-                                          endpoint_url=settings.endpoint_url, config=config)
+    return boto3.session.Session().client(service, region_name=settings.region, endpoint_url=endpoint, config=config)
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    return Runtime(settings=settings, s3=make_clients(settings, "s3"), sqs=make_clients(settings, "sqs"),
-                   models=make_models(settings))
+    """The runtime on AWS (or an emulator of it)."""
+    s3, sqs, models = make_clients(settings, "s3"), make_clients(settings, "sqs"), bind_models(settings)
+    repos = Repositories(imports=DynamoImports(models), results=DynamoResults(models), bilans=DynamoBilans(models),
+                         schools=DynamoSchools(models), blobs=S3Blobs(s3, settings.bucket))
+    return Runtime(settings=settings, repos=repos, queues=SqsQueues(sqs), s3=s3, sqs=sqs, models=models)
+
+
+def memory_runtime(settings: Settings) -> Runtime:
+    """The same runtime in memory (unit tests of the stages)."""
+    from chalicelib.adapters.memory import MemoryQueues, memory_repositories
+    return Runtime(settings=settings, repos=memory_repositories(), queues=MemoryQueues())
 
 
 @functools.lru_cache(maxsize=1)

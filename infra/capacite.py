@@ -11,8 +11,8 @@ Inputs, each said where it comes from:
   3e trimestre + bilans de cycle) with the project's own code: the file split by
   chalicelib.pipeline.split.stream (what the splitter sends), grouped into SQS message bodies and
   SendMessageBatch calls by chalicelib.pipeline.split.stage (stand-ins for S3 and SQS record the calls), the
-  items built by the worker's and the store's own functions (merge_import → bilan_row,
-  worker.result_row) and serialized by the pynamodb models of chalicelib/store.py;
+  items built by the worker's and the store's own functions (merge_import → bilan_item,
+  result_item) and serialized by the pynamodb models of chalicelib/adapters/dynamodb.py;
 - request mix of the worker (per invocation and import: one BatchGetItem and one
   TransactWriteItems per transaction of ≤ worker.TRANSACTION_BILANS bilans, one UpdateItem for the
   report request): chalicelib/worker.py, counted by bench/count_requests.py;
@@ -196,9 +196,11 @@ def tailles() -> Tailles:
     from chalicelib.config import Settings
     from lsu_tools.generator import SchoolSpec, generate_lsu_xml
     from chalicelib.domain.merge import merge_import
-    from chalicelib.adapters.dynamodb import bilan_row, make_models
+    from chalicelib.adapters.dynamodb import bilan_item, bind_models, result_item
+    from chalicelib.adapters.ports import BilanWrite
+    from chalicelib.adapters.sqs import SqsQueues
     from chalicelib.pipeline.split.file_checks import load_schema
-    from chalicelib.pipeline.merge.stage import TRANSACTION_BILANS, Item, result_row
+    from chalicelib.pipeline.merge.stage import TRANSACTION_BILANS, Item, result_of
 
     settings = Settings.from_env({})
     spec = SchoolSpec()
@@ -213,9 +215,10 @@ def tailles() -> Tailles:
     # The splitter's own grouping and sending, against stand-ins that record S3 puts and SQS batches.
     puts: list[dict] = []
     batches: list[list[dict]] = []
-    rt = SimpleNamespace(settings=settings, queue_url=lambda name: name,
-                         s3=SimpleNamespace(put_object=lambda **kw: puts.append(kw)),
-                         sqs=SimpleNamespace(send_message_batch=lambda QueueUrl, Entries: batches.append(Entries) or {}))
+    queues = SqsQueues(SimpleNamespace(send_message_batch=lambda QueueUrl, Entries: batches.append(Entries) or {},
+                                       get_queue_url=lambda QueueName: {"QueueUrl": QueueName}))
+    blobs = SimpleNamespace(put=lambda key, body, content_type=None: puts.append({"Key": key, "Body": body}))
+    rt = SimpleNamespace(settings=settings, queues=queues, repos=SimpleNamespace(blobs=blobs))
     splitter.send_bilans(rt, record, split.bilans, referentiel)
     bodies = [e["MessageBody"] for batch in batches for e in batch]
     sizes = [len(b.encode("utf-8")) for b in bodies]
@@ -226,19 +229,19 @@ def tailles() -> Tailles:
     assert sum(counts) == len(split.bilans)
     tranches_envoi = sum(_chunks(sum(len(e["MessageBody"].encode("utf-8")) for e in batch)) for batch in batches)
 
-    # The items the worker writes for a new bilan (merge → bilan_row) and its result (result_row).
-    models = make_models(settings)
+    # The items the worker writes for a new bilan (merge → bilan_item) and its result (result_item).
+    models = bind_models(settings)
     warning = next(code for code, e in CATALOGUE.items() if e.niveau == AVERTISSEMENT)   # a typical message
     bilans = [json.loads(b) for b in split.bilans]
     bil, res = [], []
     for b in bilans:
         item = Item("m", spec.uai, import_id, False, referentiel, b)
         merged = merge_import(None, b, EDITEUR, import_id, "2025-06-15T10:15:00+00:00")
-        row = bilan_row(models, item.key, merged.state)
+        row = bilan_item(models, BilanWrite(item.key, merged.state, None))
         row.version = 1
         bil.append(item_size(row))
-        res.append(item_size(result_row(models, item, merged.statut,
-                                        [message(warning)] * HYPOTHESES["messages_par_resultat"])))
+        res.append(item_size(result_item(models, result_of(item, merged.statut,
+                                                           [message(warning)] * HYPOTHESES["messages_par_resultat"]))))
     imp = models.Import(spec.uai, import_id, statut="EN_COURS", pre_controle=False, nom_fichier="export-lsu.xml",
                         taille_declaree=len(xml), cle_s3=f"imports/{spec.uai}/{import_id}.xml",
                         cree_le="2025-06-15T10:15:00+00:00", cree_par="CE:dev", taille=len(xml), sha256="0" * 64,

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import requests
 
-from chalicelib.pipeline import report
+from chalicelib.api.render.csv import synthese_csv
 from chalicelib.api.auth import issue_token
 from chalicelib.config import Settings
+from chalicelib.domain.vocabulary import Mode, civilite_abregee
 
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 3
 SESSION_FILE = Path(".lsu-local") / "session.json"
@@ -224,7 +225,7 @@ def cmd_import(args) -> int:
 def cmd_synthese(args) -> int:
     s = local_client(args).synthese(args.import_id)
     if args.csv:
-        sys.stdout.write(report.synthese_csv(s))
+        sys.stdout.write(synthese_csv(s))
         return exit_code(s)
     return emit(s, args.json)
 
@@ -275,7 +276,7 @@ def _libelle(categorie: str, ident, refs: tuple[dict, ...]) -> str:
                 if categorie == "eleves":
                     return f"{ident} {el.get('nom')} {el.get('prenom')} ({el.get('division')})"
                 if categorie == "enseignants":
-                    civ = {"M": "M.", "MME": "Mme"}.get(el.get("civilite") or "", "")
+                    civ = civilite_abregee(el.get("civilite"))
                     return f"{ident} {' '.join(x for x in (civ, el.get('prenom'), el.get('nom')) if x)}"
                 if categorie == "divisions":
                     return f"{ident} ({el.get('niveau')}, mode {el.get('mode_import')})"
@@ -559,8 +560,8 @@ def build_parser() -> argparse.ArgumentParser:
         exp.add_argument("--sortie", metavar="REF.json", help="écrire le résultat dans ce fichier au lieu de le charger")
         exp.add_argument("--dry-run", "--pre-controle", dest="dry_run", action="store_true",
                          help="afficher ce qui changerait, sans rien charger")
-        exp.add_argument("--mode-nouvelles-divisions", choices=["EDITEUR", "SCONET_NOTES", "SAISIE"],
-                         default="SAISIE", help="mode d'import des divisions créées (SAISIE par défaut)")
+        exp.add_argument("--mode-nouvelles-divisions", choices=list(Mode),
+                         default=Mode.SAISIE, help="mode d'import des divisions créées (SAISIE par défaut)")
         exp.add_argument("--millesime", help="année d'un nouveau référentiel si les exports ne la donnent pas")
         exp.add_argument("--detail", action="store_true", help="lister tous les changements")
         exp.add_argument("--json", action="store_true", help="le rapport en JSON sur la sortie standard")
@@ -568,7 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
         exp.set_defaults(func=cmd_referentiel_exports)
     mode = ref.add_parser("mode", help="changer le mode d'une classe (chef d'établissement)")
     mode.add_argument("division")
-    mode.add_argument("mode", choices=["EDITEUR", "SCONET_NOTES", "SAISIE"])
+    mode.add_argument("mode", choices=list(Mode))
     _api_options(mode)
     mode.set_defaults(func=cmd_referentiel_mode)
 

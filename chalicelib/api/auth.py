@@ -16,7 +16,10 @@ import time
 from dataclasses import dataclass
 from typing import Mapping
 
-ROLES = ("CE", "DELEGUE_CE", "PP", "CPE", "ENSEIGNANT")
+
+from chalicelib.domain.vocabulary import Role
+
+ROLES = tuple(Role)
 # Who may do what (LSU: the import is the chef d'établissement's, or a delegate's).
 POLICY = {
     "import:create": {"CE", "DELEGUE_CE"},

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 
 from chalicelib.domain.catalogue import message
+from chalicelib.domain.vocabulary import IMPORT_MODES, Mode, civilite_abregee
 from chalicelib.referentiel import Referentiel
 
-EDITEUR, SCONET_NOTES, SAISIE = "EDITEUR", "SCONET_NOTES", "SAISIE"
-IMPORT_MODES = (EDITEUR, SCONET_NOTES)
+EDITEUR, SCONET_NOTES, SAISIE = Mode.EDITEUR, Mode.SCONET_NOTES, Mode.SAISIE
 
 
 # --- dates and periods ------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def check_hors_programme(bilan: dict, division: dict, ref: Referentiel) -> list[
 
 
 def _teacher_label(e: dict) -> str:
-    civ = {"M": "M.", "MME": "Mme"}.get(e.get("civilite") or "", "")
+    civ = civilite_abregee(e.get("civilite"))
     name = " ".join(x for x in (civ, e.get("prenom"), e.get("nom")) if x)
     return f"{name} (STS {e['id_sts']})"
 

@@ -65,3 +65,17 @@ class Civilite(StrEnum):
     """A teacher's civilité as the référentiel keeps it."""
     M = "M"
     MME = "MME"
+
+
+_CIVILITES_ABREGEES = {Civilite.M: "M.", Civilite.MME: "Mme"}
+
+
+def civilite_abregee(code: str | None) -> str:
+    """« M. », « Mme » as a name is written in French; "" for none or an unknown code."""
+    return _CIVILITES_ABREGEES.get(code or "", "")
+
+
+def ou(values) -> str:
+    """« A, B ou C »: the values a field accepts, as a French message names them."""
+    values = [str(v) for v in values]
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} ou {values[-1]}"

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from chalicelib.referentiel._lecture import Erreurs, Mef
 from chalicelib.referentiel.siecle import BaseElevesSiecle, EleveSiecle, NomenclaturesSiecle
 from chalicelib.referentiel.sts import ENSEIGNANT, StsEmp
+from chalicelib.domain.vocabulary import Mode
 
-SAISIE = "SAISIE"
-MODES = ("EDITEUR", "SCONET_NOTES", SAISIE)
+SAISIE = Mode.SAISIE
+MODES = tuple(Mode)
 MODE_NOUVELLES_DIVISIONS = SAISIE
 
 # The first three digits of a collège MEF code name its niveau (100 6e … 103 3e; 164 … 167 SEGPA).

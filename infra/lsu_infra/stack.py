@@ -9,6 +9,9 @@ construct's escape hatch, on the SAM template it generates:
   with ReportBatchItemFailures and a maximum concurrency;
 - each function gets its own role with one least-privilege policy (lsu_infra/access.py), a fixed
   name and a log group with a retention;
+- X-Ray active tracing on every function (Chalice's `xray` setting: `Tracing: Active`), its role
+  allowed to send the segments; the Powertools variables (service, metrics namespace) come from
+  `.chalice/config.json` like the other variables;
 - the REST API gets a Cognito authorizer on every method but the front's two public files, and
   French JSON bodies for API Gateway's own 401/403.
 """
@@ -37,7 +40,7 @@ from chalicelib.api.auth import ROLES
 from chalicelib.domain.catalogue import message
 from chalicelib.config import DEFAULT_NAMES, UPLOAD_PREFIX
 from chalicelib.config import QUEUE_SETTINGS, dlq_name
-from chalicelib.pipeline.merge.stage import REPORT_REQUEST_STALE_SECONDS
+from chalicelib.pipeline.handoff import REPORT_REQUEST_STALE_SECONDS
 from lsu_infra.access import ACCESS, CONSUME, IMPORTS, MESSAGES, SEND
 
 APP_NAME = "lsu-import"
@@ -53,6 +56,9 @@ RESULTATS_TTL_ATTRIBUTE = "expire_le"
 OLDEST_MESSAGE_ALARM = {"uploads": 1800, "bilans": 900, "report": 600, "bilans-dlq": 900}
 # Event source mappings of stages without a reserved concurrency.
 DEFAULT_MAX_CONCURRENCY = 5
+# What a function's role needs for active tracing (Lambda's documentation: the segments the
+# function's X-Ray daemon sends; sampling is Lambda's, not the SDK's).
+XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 
 
 def stage_config(project_dir: Path, stage: str) -> dict:
@@ -122,7 +128,7 @@ class LsuImportStack(Stack):
         bilans_visibility = QUEUE_SETTINGS["bilans"][0]
         if bilans_visibility <= REPORT_REQUEST_STALE_SECONDS:
             raise ValueError("la visibilité de la file des bilans doit dépasser "
-                             f"worker.REPORT_REQUEST_STALE_SECONDS ({REPORT_REQUEST_STALE_SECONDS} s)")
+                             f"handoff.REPORT_REQUEST_STALE_SECONDS ({REPORT_REQUEST_STALE_SECONDS} s)")
         fourteen_days, four_days = Duration.days(14), Duration.days(4)
         names = {"uploads": self.names["LSU_UPLOADS_QUEUE"], "bilans": self.names["LSU_BILANS_QUEUE"],
                  "report": self.names["LSU_REPORT_QUEUE"]}
@@ -229,6 +235,7 @@ class LsuImportStack(Stack):
             "manage_iam_role": False,
             "iam_role_arn": "arn:aws:iam::123456789012:role/remplace-par-la-pile",
             "api_gateway_endpoint_type": "REGIONAL",
+            "xray": True,   # Tracing: Active on every function (the Powertools Tracer, chalicelib/observability.py)
             "environment_variables": {"LSU_XSD_PATH": PACKAGED_XSD},
         })
 
@@ -292,6 +299,10 @@ class LsuImportStack(Stack):
         statements = [iam.PolicyStatement(
             sid="Journaux", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
             resources=[f"{log_group.log_group_arn}"])]
+        # Active tracing: Lambda's X-Ray daemon sends the segments with the function's role (X-Ray
+        # has no resource-level permissions for these actions: `*` is the only resource).
+        statements.append(iam.PolicyStatement(
+            sid="Traces", actions=sorted(XRAY_WRITE), resources=["*"]))
         for role, actions in access["tables"].items():
             statements.append(iam.PolicyStatement(
                 sid=f"Table{role.capitalize()}", actions=sorted(set(actions)),

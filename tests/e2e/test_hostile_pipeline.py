@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.domain.catalogue import CATALOGUE
 from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-from chalicelib.adapters.dynamodb import import_key
+from chalicelib.adapters.ports import import_key
 from hostile_cases import hostile_cases, other_school
 
 SPEC = SchoolSpec(uai="0810001A", divisions_par_niveau=1, eleves_par_division=2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-from chalicelib.adapters.dynamodb import import_key
+from chalicelib.adapters.ports import import_key
 
 WHOLE_SCHOOL = SchoolSpec(uai="0750001A")  # 24 divisions, 600 élèves
 

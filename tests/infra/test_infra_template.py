@@ -15,8 +15,9 @@ import pytest
 from chalicelib.api.auth import ROLES
 from chalicelib.config import DEFAULT_NAMES, Settings, UPLOAD_PREFIX
 from chalicelib.config import QUEUE_SETTINGS, dlq_name
-from chalicelib.adapters.dynamodb import make_models
-from chalicelib.pipeline.merge.stage import REPORT_REQUEST_STALE_SECONDS
+from chalicelib.adapters.dynamodb import bind_models
+from chalicelib.pipeline.handoff import REPORT_REQUEST_STALE_SECONDS
+from chalicelib import observability
 
 ROOT = Path(__file__).resolve().parents[2]
 CDK_OUT = ROOT / "infra" / "cdk.out"
@@ -237,7 +238,7 @@ def check_no_wildcard_data_access(t: dict, stage: str) -> list[str]:
 
 def check_tables(t: dict, stage: str) -> list[str]:
     """On demand, PITR, keys and GSI of chalicelib/store.py's models, TTL on the results."""
-    models = make_models(Settings.from_env(env_of(stage)))
+    models = bind_models(Settings.from_env(env_of(stage)))
     tables = {r["Properties"]["TableName"]: r["Properties"] for r in resources(t, "AWS::DynamoDB::Table").values()}
     problems = []
     for model in models.all():
@@ -419,10 +420,41 @@ def check_front_login(t: dict, stage: str) -> list[str]:
     return problems
 
 
+def check_tracing_and_powertools(t: dict, stage: str) -> list[str]:
+    """X-Ray active tracing on every function, its role allowed to send the segments; the
+    Powertools service and metrics namespace the code defaults to (chalicelib/observability.py),
+    responses kept out of the traces (they carry pupils' data)."""
+    problems = []
+    expected_env = {"POWERTOOLS_SERVICE_NAME": observability.SERVICE,
+                    "POWERTOOLS_METRICS_NAMESPACE": observability.METRICS_NAMESPACE,
+                    "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false"}
+    fns = resources(t, "AWS::Serverless::Function")
+    if not fns:
+        return ["aucune fonction"]
+    for fid, fn in fns.items():
+        p = fn["Properties"]
+        if p.get("Tracing") != "Active":
+            problems.append(f"{fid} : Tracing = {p.get('Tracing')}")
+        env = (p.get("Environment") or {}).get("Variables") or {}
+        for var, value in expected_env.items():
+            if env.get(var) != value:
+                problems.append(f"{fid} : {var} = {env.get(var)!r}, attendu {value!r}")
+        if str(env.get("POWERTOOLS_TRACE_DISABLED", "")).lower() in ("1", "true"):
+            problems.append(f"{fid} : POWERTOOLS_TRACE_DISABLED")
+        role = t["Resources"].get(getatt_target(p.get("Role")) or "", {})
+        allowed = {a for pol in role.get("Properties", {}).get("Policies", [])
+                   for st in listify(pol["PolicyDocument"].get("Statement", [])) if st.get("Effect") == "Allow"
+                   for a in listify(st.get("Action", []))}
+        missing = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} - allowed
+        if missing:
+            problems.append(f"{fid} : le rôle ne permet pas {sorted(missing)}")
+    return problems
+
+
 CHECKS = [check_report_batch_item_failures, check_event_sources_bound_to_stage_queues, check_queues_have_dlqs,
           check_functions_fit_their_queues, check_function_settings, check_no_wildcard_data_access,
           check_tables, check_bucket, check_upload_notification, check_cognito_authorizer,
-          check_routes_match_the_app, check_alarms, check_front_login]
+          check_routes_match_the_app, check_alarms, check_front_login, check_tracing_and_powertools]
 
 
 # --- the templates pass --------------------------------------------------------------------------
@@ -449,9 +481,24 @@ def test_the_package_holds_the_official_schema(template, stage):
     official = (ROOT.parent / "shared" / "lsun" / "import-complet-strict.xsd").read_bytes()
     with zipfile.ZipFile(CDK_OUT / source) as z:
         names = set(z.namelist())
-        assert {"app.py", "chalicelib/api/routes.py", "chalicelib/api/static/app.js"} <= names
+        assert {"app.py", "chalicelib/api/imports.py", "chalicelib/api/static/app.js"} <= names
         assert z.read("chalicelib/schema/import-complet-strict.xsd") == official
     assert not (ROOT / "chalicelib" / "schema" / "import-complet-strict.xsd").exists()   # removed after
+
+
+def test_the_package_holds_no_tooling(template, stage):
+    """The Lambda package is app.py, chalicelib/ and the runtime dependencies: no CLI, generator
+    or local stack (lsu_tools/), no test, and nothing of moto or chalice's local server."""
+    assets = json.loads((CDK_OUT / f"{stage}.assets.json").read_text(encoding="utf-8"))["files"]
+    (key,) = {fn["Properties"]["CodeUri"]["Key"] for fn in resources(template, "AWS::Serverless::Function").values()}
+    source = next(a["source"]["path"] for h, a in assets.items() if key.startswith(h))
+    with zipfile.ZipFile(CDK_OUT / source) as z:
+        names = z.namelist()
+    top = {n.split("/", 1)[0] for n in names}
+    assert {"app.py", "chalicelib"} <= top
+    assert not top & {"lsu_tools", "tests", "bench", "infra", "moto"}, sorted(top)
+    ours = {n for n in names if n.startswith("chalicelib/") and n.endswith(".py")}
+    assert not {n for n in ours if "/local/" in n or n.endswith(("/cli.py", "/generator.py"))}, sorted(ours)
 
 
 # --- the checks catch a wrong template -----------------------------------------------------------
@@ -564,6 +611,24 @@ def _break_login(t):
     api["Properties"]["Environment"]["Variables"].pop("LSU_COGNITO_CLIENT_ID")
 
 
+def _break_tracing(t):
+    fn = next(f for f in _functions(t) if f["Properties"]["Handler"] == "app.on_bilans")
+    fn["Properties"]["Tracing"] = "PassThrough"
+
+
+def _break_xray_permission(t):
+    fn = next(f for f in _functions(t) if f["Properties"]["Handler"] == "app.on_report")
+    role = t["Resources"][getatt_target(fn["Properties"]["Role"])]
+    doc = role["Properties"]["Policies"][0]["PolicyDocument"]
+    doc["Statement"] = [st for st in doc["Statement"] if not any(
+        a.startswith("xray:") for a in listify(st.get("Action", [])))]
+
+
+def _break_namespace(t):
+    fn = next(f for f in _functions(t) if f["Properties"]["Handler"] == "app.on_upload")
+    fn["Properties"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] = "LSU/Import"
+
+
 BROKEN = [
     (check_report_batch_item_failures, _break_rbif),
     (check_event_sources_bound_to_stage_queues, _break_binding),
@@ -585,6 +650,9 @@ BROKEN = [
     (check_routes_match_the_app, _break_route),
     (check_alarms, _break_alarm),
     (check_front_login, _break_login),
+    (check_tracing_and_powertools, _break_tracing),
+    (check_tracing_and_powertools, _break_xray_permission),
+    (check_tracing_and_powertools, _break_namespace),
 ]
 
 

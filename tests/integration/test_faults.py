@@ -20,14 +20,18 @@ import pytest
 from chalicelib.pipeline import report
 from chalicelib.pipeline.split import stage as splitter
 from chalicelib.pipeline.merge import stage as worker
-from chalicelib.api.routes import new_import_id, store_referentiel, upload_key
+from chalicelib.api.referentiel import store_referentiel
+from chalicelib.pipeline.upload import new_import_id, upload_key
 from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
 from lsu_tools.local.dispatcher import Dispatcher
 from lsu_tools.local.resources import create_resources
 from lsu_tools.local.workers import bindings
 from chalicelib.runtime import build_runtime
 from chalicelib.pipeline.split.stage import S3Object
-from chalicelib.adapters.dynamodb import EN_ATTENTE_FICHIER, eleve_key, import_key
+from chalicelib.adapters.ports import eleve_key, import_key
+from chalicelib.domain.vocabulary import ImportStatut
+
+EN_ATTENTE_FICHIER = ImportStatut.EN_ATTENTE_FICHIER
 from chalicelib.pipeline.split.file_checks import check_file
 from chalicelib.pipeline.split.bilans import split_bilans
 

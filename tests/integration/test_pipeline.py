@@ -13,13 +13,18 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from chalicelib.pipeline.split import stage as splitter
 from chalicelib.pipeline.merge import stage as worker
-from chalicelib.api.routes import store_referentiel
+from chalicelib.api.referentiel import store_referentiel
 from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
 from lsu_tools.local.dispatcher import Dispatcher, QueueBinding
 from chalicelib.runtime import build_runtime
 from chalicelib.pipeline.split.bilans import split_bilans
 from chalicelib.pipeline.split.stage import S3Object
-from chalicelib.adapters.dynamodb import EN_ATTENTE_FICHIER, EN_COURS, import_key
+from chalicelib.adapters.ports import import_key
+from chalicelib.adapters.sqs import SQS_MAX_BATCH_BYTES
+from chalicelib.domain.vocabulary import ImportStatut
+from chalicelib.pipeline import handoff
+
+EN_ATTENTE_FICHIER, EN_COURS = ImportStatut.EN_ATTENTE_FICHIER, ImportStatut.EN_COURS
 from chalicelib.pipeline.split.file_checks import check_file
 
 
@@ -285,26 +290,28 @@ class _Killed(BaseException):
     """The process dies (not an exception the code could handle)."""
 
 
-def test_report_requested_by_a_worker_that_died_is_renewed_on_redelivery(rt):
+def test_report_requested_by_a_worker_that_died_is_renewed_on_redelivery(rt, monkeypatch):
     spec = SchoolSpec(uai="0760006F", divisions_par_niveau=1, eleves_par_division=1)
     bilans = _bilans(rt, spec)
     rec = _new_import(rt, spec.uai, EN_COURS, total=len(bilans))
     bodies = splitter.bilan_messages(rt, rec, bilans, _referentiel(rt, spec))
     items = [item for r in _event(bodies)["Records"] for item in worker.parse_message(r, None)]
-    worker.commit_bilans(rt.models, items, lambda item: worker._evaluate(rt, item))
+    worker.commit_bilans(rt, items)
 
-    def die(body):
+    def die(queue, body):
         raise _Killed()
 
-    try:
-        worker.request_report(rt.models, die, spec.uai, rec.import_id)
-    except _Killed:
-        pass
+    with monkeypatch.context() as patched:
+        patched.setattr(rt.queues, "send", die)
+        try:
+            handoff.request_report(rt, spec.uai, rec.import_id)
+        except _Killed:
+            pass
     dead = rt.models.Import.get(spec.uai, rec.import_id, consistent_read=True)
     assert dead.rapport_demande_le and dead.statut == EN_COURS, "requested, never sent"
     # The batch comes back after its visibility timeout (30 s): the request is then stale.
     rt.models.Import(spec.uai, rec.import_id).update(
-        actions=[rt.models.Import.rapport_demande_le.set(dead.rapport_demande_le - worker.REPORT_REQUEST_STALE_SECONDS - 10)])
+        actions=[rt.models.Import.rapport_demande_le.set(dead.rapport_demande_le - handoff.REPORT_REQUEST_STALE_SECONDS - 10)])
     assert worker.process_bilans_event(_event(bodies, receive_count=2), rt) == {"batchItemFailures": []}
     done = _wait_status(rt, spec.uai, rec.import_id, "TERMINE")
     assert done.traites == done.total == len(bilans)
@@ -436,7 +443,7 @@ def test_several_bilans_per_message_within_the_limits(rt, monkeypatch):
     monkeypatch.setattr(private.sqs, "send_message_batch", spy)
     splitter.send_bilans(private, rec, bilans, ref)
     assert len(sent) < len(small) and all(
-        len(entries) <= 10 and sum(len(e["MessageBody"].encode()) for e in entries) <= splitter.SQS_MAX_BODY
+        len(entries) <= 10 and sum(len(e["MessageBody"].encode()) for e in entries) <= SQS_MAX_BATCH_BYTES
         for entries in sent)
     received = []
     while True:

@@ -10,10 +10,14 @@ import pytest
 from chalicelib.domain import merge
 from chalicelib.pipeline.split import stage as splitter
 from chalicelib.pipeline.merge import stage as worker
-from chalicelib.api.routes import store_referentiel
+from chalicelib.api.referentiel import store_referentiel
 from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
 from chalicelib.pipeline.split.bilans import split_bilans
-from chalicelib.adapters.dynamodb import EN_COURS, bilan_state, eleve_key, update_bilan
+from chalicelib.adapters.dynamodb import bilan_state
+from chalicelib.adapters.ports import eleve_key, update_bilan
+from chalicelib.domain.vocabulary import ImportStatut
+
+EN_COURS = ImportStatut.EN_COURS
 from chalicelib.pipeline.split.file_checks import check_file
 
 
@@ -39,7 +43,7 @@ def _import(rt, uai: str, ref_key: str, bilans: list[dict]) -> str:
     rec.save()
     items = [item for i, body in enumerate(splitter.bilan_messages(rt, rec, bilans, ref_key))
              for item in worker.parse_message({"messageId": str(i), "body": body}, None)]
-    worker.commit_bilans(rt.models, items, lambda item: worker._evaluate(rt, item))
+    worker.commit_bilans(rt, items)
     return import_id
 
 
@@ -52,7 +56,7 @@ def test_import_racing_a_manual_edit_loses_nothing(rt, monkeypatch):
 
     # The edit lands after the worker has read the bilan and before it writes.
     editor = merge.Editor("CE", "dev")
-    update_bilan(rt.models, key, lambda s: merge.apply_edit(s, editor, "parcours",
+    update_bilan(rt.repos.bilans, key, lambda s: merge.apply_edit(s, editor, "parcours",
                                                            [{"code": "PAR_ART", "texte": "Saisi."}], "t"))
     original = rt.models.Bilan.batch_get
     calls = []
@@ -86,7 +90,7 @@ def test_edit_racing_an_import_is_retried_on_the_new_version(rt):
             _import(rt, spec.uai, ref_key, [{**bilans[0], "vie_scolaire": {**bilans[0]["vie_scolaire"], "nb_retards": 9}}])
         return merge.apply_edit(state, editor, "acquis_conseils", "Saisie concurrente.", "t")
 
-    update_bilan(rt.models, key, change)
+    update_bilan(rt.repos.bilans, key, change)
     assert len(seen) == 2 and seen[0] != seen[1]
     state = bilan_state(rt.models.Bilan.get(*key, consistent_read=True))
     assert state.importe["vie_scolaire"]["nb_retards"] == 9 and state.saisies["acquis_conseils"]["valeur"] == "Saisie concurrente."
@@ -126,15 +130,17 @@ def test_two_imports_of_one_school_at_once_end_in_one_serial_order(api_for, rt):
 def test_a_referentiel_changed_during_an_import_keeps_the_school_lease(rt):
     """A new référentiel version (or a division's mode) while an import holds the school: the
     lease stays, so a second import still waits its turn."""
-    from chalicelib.adapters.dynamodb import SchoolBusy, acquire_school, current_school
+    from chalicelib.adapters.ports import SchoolBusy
+    from chalicelib.pipeline.split.stage import SCHOOL_LEASE_SECONDS
     spec = SchoolSpec(uai="0760020U", divisions_par_niveau=1, eleves_par_division=1)
     ref = generate_referentiel(spec)
     first = store_referentiel(rt, ref, None)
-    acquire_school(rt.models, spec.uai, "IMPORT-A", int(datetime.now(timezone.utc).timestamp()))
+    rt.repos.schools.acquire_lease(spec.uai, "IMPORT-A", int(datetime.now(timezone.utc).timestamp()), SCHOOL_LEASE_SECONDS)
     ref["divisions"][0]["mode_import"] = "SAISIE"
     second = store_referentiel(rt, ref, first["version"])
-    school = current_school(rt.models, spec.uai)
+    school = rt.repos.schools.get(spec.uai)
     assert school.referentiel_sha256 == second["version"] != first["version"]
     assert school.import_en_cours == "IMPORT-A" and school.nom == ref["etablissement"]["nom"]
     with pytest.raises(SchoolBusy):       # the second import waits: the lease was kept
-        acquire_school(rt.models, spec.uai, "IMPORT-B", int(datetime.now(timezone.utc).timestamp()))
+        rt.repos.schools.acquire_lease(spec.uai, "IMPORT-B", int(datetime.now(timezone.utc).timestamp()),
+                                       SCHOOL_LEASE_SECONDS)

@@ -1,4 +1,4 @@
-"""The synthèse d'import (chalicelib/report.py), built from a fake import record and results."""
+"""The synthèse d'import (chalicelib/domain/synthese.py), built from a fake import record and results."""
 from __future__ import annotations
 
 import json
@@ -7,9 +7,11 @@ from types import SimpleNamespace
 import pytest
 
 from chalicelib.domain.catalogue import message
-from chalicelib.pipeline.report import build_synthese, group_warnings, import_messages, sort_bilans, totaux
+from chalicelib.domain.synthese import build_synthese, group_warnings, import_messages, sort_bilans, totaux
 from chalicelib.domain.outcome import IMPORTE, INCHANGE, MIS_A_JOUR, REJETE
-from chalicelib.adapters.dynamodb import EN_COURS, TERMINE
+from chalicelib.domain.vocabulary import ImportStatut
+
+EN_COURS, TERMINE = ImportStatut.EN_COURS, ImportStatut.TERMINE
 
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 ENTETE = {"schema_version": "7.0", "editeur": "LSU-GEN", "application": "lsu-import-generateur",

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 
-from chalicelib.api.routes import new_import_id, presigned_upload, upload_key
+from chalicelib.adapters.s3 import S3Blobs
+from chalicelib.pipeline.upload import new_import_id, upload_key
 
 
 @pytest.fixture
@@ -23,7 +24,8 @@ def _policy(post: dict) -> dict:
 def test_policy_bounds_key_size_type_and_expiry(s3):
     key = upload_key("0750001A", "20261128T101010Z-abcd1234")
     before = datetime.now(timezone.utc)
-    post = presigned_upload(s3, "bucket", key, max_bytes=50 * 1024 * 1024, expires=3600)
+    post = S3Blobs(s3, "bucket").presigned_post(key, max_bytes=50 * 1024 * 1024, expires=3600,
+                                                content_type="application/xml")
     policy = _policy(post)
     conditions = policy["conditions"]
     assert {"key": key} in conditions

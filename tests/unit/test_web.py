@@ -29,7 +29,7 @@ def test_development_login_is_a_french_404_off_the_local_stage():
     import json
     from types import SimpleNamespace
 
-    from chalicelib.api import routes as api
+    from chalicelib.api import dev as api
     rt = SimpleNamespace(settings=Settings.from_env({"LSU_STAGE": "prod"}))
     request = SimpleNamespace(json_body={"uai": "0750001A", "role": "CE"})
     for route in (api.dev_login, api.dev_schools):
@@ -41,7 +41,7 @@ def test_development_login_refuses_a_teacher_without_sts_id_in_french():
     import json
     from types import SimpleNamespace
 
-    from chalicelib.api import routes as api
+    from chalicelib.api import dev as api
     rt = SimpleNamespace(settings=Settings.from_env({}))
     r = api.dev_login(SimpleNamespace(json_body={"uai": "0750001A", "role": "PP"}), rt)
     assert r.status_code == 400 and "identifiant STS" in json.loads(r.body)["erreur"]["message"]

@@ -13,6 +13,8 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from chalicelib.domain.vocabulary import civilite_abregee
+
 SOCLE_DOMAINES = {
     "CPD_FRA": "Comprendre, s'exprimer en utilisant la langue française à l'oral et à l'écrit",
     "CPD_ETR": "Comprendre, s'exprimer en utilisant une langue étrangère et, le cas échéant, une langue régionale",
@@ -59,8 +61,7 @@ def _table(rows: list[list], widths: list[float]) -> Table:
 
 
 def _names(enseignants: list[dict]) -> str:
-    civ = {"M": "M.", "MME": "Mme"}
-    return ", ".join(" ".join(x for x in (civ.get(e.get("civilite") or "", ""), e.get("nom")) if x)
+    return ", ".join(" ".join(x for x in (civilite_abregee(e.get("civilite")), e.get("nom")) if x)
                      for e in enseignants or [])
 
 

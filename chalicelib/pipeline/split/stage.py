@@ -1,7 +1,7 @@
-"""Splitter of the uploads queue: an uploaded file (S3 ObjectCreated → SQS) is checked
-(size from S3, hostile XML, XSD, school), then split into self-contained bilans, sent by SQS
-messages of up to BILANS_PER_MESSAGE bilans of the import (at most INLINE_LIMIT bytes; a bilan
-too large for that travels alone, by reference to S3), by SendMessageBatch.
+"""Stage 2, split (the uploads queue): an uploaded file (S3 ObjectCreated → SQS) is checked (size
+from S3, hostile XML, XSD, school), then split into self-contained bilans, sent by SQS messages of
+up to BILANS_PER_MESSAGE bilans of the import (at most INLINE_LIMIT bytes; a bilan too large for
+that travels alone, by reference to S3), by SendMessageBatch.
 
 State of the import: EN_ATTENTE_FICHIER → FICHIER_REJETE, or → EN_COURS with its total recorded
 *before* any message is sent. Only the splitter whose conditional update wins sends the bilans;
@@ -19,21 +19,21 @@ from functools import partial
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib.pipeline.split import stream
-from chalicelib.pipeline.split import file_checks as validation
-from chalicelib.domain.catalogue import message
+from chalicelib import observability
+from chalicelib.adapters.ports import ImportRecord, SchoolBusy
 from chalicelib.config import UPLOAD_PREFIX
-from chalicelib.adapters.dynamodb import (EN_ATTENTE_FICHIER, EN_COURS, FICHIER_REJETE, Models, SchoolBusy, acquire_school,
-                              current_school)
-from chalicelib.pipeline.merge.stage import request_report, send_report_message
+from chalicelib.domain.catalogue import message
+from chalicelib.domain.vocabulary import ImportStatut
+from chalicelib.pipeline import handoff
+from chalicelib.pipeline.split import file_checks, stream
 
 logger = logging.getLogger(__name__)
 
-SQS_MAX_BODY = 256 * 1024
 INLINE_LIMIT = 200 * 1024        # a message body, at most (the claim check beyond)
 BILANS_PER_MESSAGE = 10
+SCHOOL_LEASE_SECONDS = 30 * 60
+BUSY_BACKOFF_SECONDS = 10
 _KEY = re.compile(r"imports/(?P<uai>[0-9A-Za-z]{8})/(?P<import_id>[0-9A-Za-z_-]{1,64})\.xml")
 
 
@@ -72,9 +72,6 @@ def process_uploads_event(event: dict, rt) -> dict:
     )
 
 
-BUSY_BACKOFF_SECONDS = 10
-
-
 def handle_upload_record(rt, record) -> None:
     count = int(record.attributes.approximate_receive_count or 1)
     for obj in s3_objects(record.body):
@@ -83,54 +80,49 @@ def handle_upload_record(rt, record) -> None:
         except SchoolBusy:
             # Wait for the school's current import: back on the queue soon, not after the full
             # visibility timeout (the uploads queue's receive count allows a long wait).
-            rt.sqs.change_message_visibility(QueueUrl=rt.queue_url(rt.settings.uploads_queue),
-                                             ReceiptHandle=record.receipt_handle,
-                                             VisibilityTimeout=min(BUSY_BACKOFF_SECONDS * count, 300))
+            rt.queues.delay(rt.settings.uploads_queue, record.receipt_handle, min(BUSY_BACKOFF_SECONDS * count, 300))
             raise
 
 
 def handle_object(rt, obj: S3Object, redelivered: bool = False) -> str:
     """Process one uploaded object; returns what happened (for logs and tests)."""
-    models: Models = rt.models
     parsed = parse_upload_key(obj.key) if obj.key.startswith(UPLOAD_PREFIX) else None
     if parsed is None or obj.bucket != rt.settings.bucket:
         logger.warning("objet ignoré, hors du dépôt des imports : s3://%s/%s", obj.bucket, obj.key)
         return "ignore"
     uai, import_id = parsed
-    try:
-        record = models.Import.get(uai, import_id, consistent_read=True)
-    except DoesNotExist:
+    with observability.log_context(uai=uai, import_id=import_id):
+        return _split_upload(rt, obj, uai, import_id, redelivered)
+
+
+def _split_upload(rt, obj: S3Object, uai: str, import_id: str, redelivered: bool) -> str:
+    imports = rt.repos.imports
+    record = imports.get(uai, import_id)
+    if record is None:
         logger.warning("objet ignoré, aucun import en attente : %s", obj.key)
         return "ignore"
     if record.cle_s3 != obj.key:
         return "ignore"
-    if record.statut == EN_COURS and redelivered and (record.traites or 0) < (record.total or 0):
+    if record.statut == ImportStatut.EN_COURS and redelivered and (record.traites or 0) < (record.total or 0):
         check, bilans = _check_and_split(rt, record)
         if check.ok:   # the same référentiel version as the messages sent the first time
             send_bilans(rt, record, bilans, record.referentiel_cle or check.referentiel)
             return "renvoye"
-    if record.statut != EN_ATTENTE_FICHIER:
+    if record.statut != ImportStatut.EN_ATTENTE_FICHIER:
         return "doublon"
 
     check, bilans = _check_and_split(rt, record)
     if not check.ok:
-        return _reject(models, record, check)
+        won = imports.reject(record, erreurs=check.erreurs, entete=check.entete, taille=check.size, sha256=check.sha256)
+        return "rejete" if won else "doublon"
     if not record.pre_controle:
-        acquire_school(models, uai, import_id, int(time.time()))   # SchoolBusy: retried later
-    try:
-        record.update(
-            actions=[models.Import.statut.set(EN_COURS), models.Import.total.set(len(bilans)),
-                     models.Import.entete.set(check.entete), models.Import.taille.set(check.size),
-                     models.Import.sha256.set(check.sha256), models.Import.referentiel_cle.set(check.referentiel)],
-            condition=models.Import.statut == EN_ATTENTE_FICHIER,
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return "doublon"
-        raise
+        rt.repos.schools.acquire_lease(uai, import_id, int(time.time()), SCHOOL_LEASE_SECONDS)   # SchoolBusy: later
+    if not imports.start(record, total=len(bilans), entete=check.entete, taille=check.size, sha256=check.sha256,
+                         referentiel_cle=check.referentiel):
+        return "doublon"
     send_bilans(rt, record, bilans, check.referentiel)
     if not bilans:
-        request_report(models, partial(send_report_message, rt), uai, import_id)
+        handoff.request_report(rt, uai, import_id)
     return "decoupe"
 
 
@@ -144,41 +136,24 @@ class _Checked:
     referentiel: str | None = None
 
 
-def _check_and_split(rt, record) -> tuple[_Checked, list[str]]:
+def _check_and_split(rt, record: ImportRecord) -> tuple[_Checked, list[str]]:
     """Size from S3, then one streamed pass: checks, validation and split (bilans as JSON)."""
-    settings = rt.settings
-    head = rt.s3.head_object(Bucket=settings.bucket, Key=record.cle_s3)
-    size = int(head["ContentLength"])
-    too_large = validation.check_size(size, settings.max_file_bytes)
+    settings, blobs = rt.settings, rt.repos.blobs
+    size = blobs.size(record.cle_s3)
+    too_large = file_checks.check_size(size, settings.max_file_bytes)
     if too_large:
         return _Checked(False, {}, [too_large], size, None), []
-    data = rt.s3.get_object(Bucket=settings.bucket, Key=record.cle_s3)["Body"].read()
+    data = blobs.get(record.cle_s3)
     sha = hashlib.sha256(data).hexdigest()
     result = stream.check_and_split(data, rt.schema, record.uai, settings.max_bilans)
     del data
     if not result.ok:
         return _Checked(False, result.entete, result.erreurs, size, sha), []
-    school = current_school(rt.models, record.uai)   # its référentiel version checks this import
+    school = rt.repos.schools.get(record.uai)   # its référentiel version checks this import
     referentiel = school.referentiel_cle if school else None
     if referentiel is None:
         return _Checked(False, result.entete, [message("REFERENTIEL_ABSENT")], size, sha), []
     return _Checked(True, result.entete, [], size, sha, referentiel), result.bilans
-
-
-def _reject(models: Models, record, check: _Checked) -> str:
-    try:
-        record.update(
-            actions=[models.Import.statut.set(FICHIER_REJETE), models.Import.erreurs_fichier.set(check.erreurs),
-                     models.Import.entete.set(check.entete), models.Import.taille.set(check.size),
-                     models.Import.total.set(0)]
-            + ([models.Import.sha256.set(check.sha256)] if check.sha256 else []),
-            condition=models.Import.statut == EN_ATTENTE_FICHIER,
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return "doublon"
-        raise
-    return "rejete"
 
 
 def bilan_messages(rt, record, bilans: list, referentiel: str) -> list[str]:
@@ -207,7 +182,7 @@ def bilan_messages(rt, record, bilans: list, referentiel: str) -> list[str]:
         if length > room:
             flush()
             key = f"messages/{record.uai}/{record.import_id}/{n}.json"
-            rt.s3.put_object(Bucket=rt.settings.bucket, Key=key, Body=f"[{bilan_json}]".encode("utf-8"))
+            rt.repos.blobs.put(key, f"[{bilan_json}]".encode("utf-8"))
             bodies.append(f'{envelope[:-1]},"bilans_s3":{json.dumps(key)}}}')
             continue
         if len(group) == BILANS_PER_MESSAGE or size + length > room:
@@ -219,27 +194,4 @@ def bilan_messages(rt, record, bilans: list, referentiel: str) -> list[str]:
 
 
 def send_bilans(rt, record, bilans: list, referentiel: str) -> None:
-    """SendMessageBatch by 10 messages (and never over the 256 KiB batch limit); failed entries
-    retried."""
-    url = rt.queue_url(rt.settings.bilans_queue)
-    batch: list[dict] = []
-    size = 0
-    for n, body in enumerate(bilan_messages(rt, record, bilans, referentiel)):
-        length = len(body.encode("utf-8"))
-        if batch and (len(batch) == 10 or size + length > SQS_MAX_BODY):
-            _send_batch(rt.sqs, url, batch)
-            batch, size = [], 0
-        batch.append({"Id": str(n), "MessageBody": body})
-        size += length
-    if batch:
-        _send_batch(rt.sqs, url, batch)
-
-
-def _send_batch(sqs, url: str, entries: list[dict], attempts: int = 5) -> None:
-    for _ in range(attempts):
-        resp = sqs.send_message_batch(QueueUrl=url, Entries=entries)
-        failed = {f["Id"] for f in resp.get("Failed", [])}
-        if not failed:
-            return
-        entries = [e for e in entries if e["Id"] in failed]
-    raise RuntimeError(f"{len(entries)} message(s) de bilans non envoyés après {attempts} essais")
+    rt.queues.send_all(rt.settings.bilans_queue, bilan_messages(rt, record, bilans, referentiel))
