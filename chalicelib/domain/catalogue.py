@@ -61,7 +61,29 @@ _ENTRIES = [
           "Le chef d'établissement peut modifier le mode de la classe dans le paramétrage des classes."),
     Entry("CYCLE_BILAN_SCONET_DIVISION", ERREUR,
           "Cet import ne peut contenir les informations du bilan de fin de cycle : la classe est en "
-          "mode Import Sconet Notes."),
+          "mode Import Sconet Notes.",
+          "Saisir le bilan de fin de cycle dans LSU, ou, si un logiciel éditeur le produit complet, "
+          "demander au chef d'établissement de passer la classe en mode Import Éditeurs (paramétrage "
+          "des classes) puis importer le fichier de ce logiciel."),
+    Entry("CYCLE_NIVEAU_INCOHERENT", ERREUR,
+          "Le bilan de fin de cycle ne correspond pas au niveau de la classe de l'élève : le cycle 3 "
+          "s'achève en 6e, le cycle 4 en 3e.",
+          "Vérifier le cycle du bilan dans le logiciel de suivi des acquis et la classe de l'élève "
+          "dans SIECLE-BEE."),
+    Entry("CYCLE_MILLESIME", AVERTISSEMENT,
+          "Le millésime du bilan de fin de cycle ne correspond pas à l'année scolaire définie dans "
+          "SIECLE ; le bilan est tout de même intégré.",
+          "Vérifier l'année du bilan dans le logiciel de suivi des acquis."),
+    Entry("DIVISION_FICHIER_DIFFERENTE", AVERTISSEMENT,
+          "La classe indiquée par le fichier n'est pas celle de l'élève dans SIECLE : le bilan est "
+          "rattaché à sa classe SIECLE.",
+          "Si l'élève a changé de classe, vérifier SIECLE-BEE ; sinon, exporter à nouveau un fichier "
+          "à jour depuis le logiciel de suivi des acquis."),
+    Entry("SYSTEME_EVALUATION_NON_RESPECTE", ERREUR,
+          "Les acquis du bilan ne suivent pas le système d'évaluation de la classe (notes, ou "
+          "positionnement sur l'échelle de 1 à 4) : LSU n'accepte qu'un système d'évaluation par classe.",
+          "Vérifier le système d'évaluation de la classe dans le logiciel de suivi des acquis, ou "
+          "celui que le chef d'établissement a paramétré pour la classe dans LSU."),
     Entry("SUBJECT_UNKNOWN", ERREUR, "La matière n'est pas connue dans SIECLE pour l'établissement.",
           "Vérifier dans STS Web que les services d'enseignement sont bien définis. Le cas se produit "
           "souvent lors de l'évolution des nomenclatures (ex. « Histoire Géographie » devenue "
@@ -90,7 +112,23 @@ _ENTRIES = [
           "suivie dans Sconet Notes, le chef d'établissement peut la passer en mode Import Sconet Notes."),
     Entry("MANUAL_AG_PRESENT", ERREUR,
           "L'appréciation générale a été saisie manuellement dans LSU : le bilan n'est pas importé et la "
-          "saisie est conservée."),
+          "saisie est conservée.",
+          "Pour importer le bilan du fichier, effacer d'abord l'appréciation générale saisie dans LSU "
+          "(« Compléter un bilan »), puis importer à nouveau le fichier ; sinon, la saisie de LSU reste "
+          "celle du bilan."),
+    Entry("BILAN_EDITEUR_IMPORT_SCONET", ERREUR,
+          "Le bilan a été importé depuis un logiciel éditeur : verrouillé et non déverrouillable, il ne "
+          "peut pas être remplacé par un import Sconet Notes.",
+          "Corriger le bilan dans le logiciel éditeur et l'importer à nouveau en mode Import Éditeurs ; "
+          "vérifier le mode de la classe dans le paramétrage des classes."),
+    Entry("PARTIES_CONSERVEES", INFO,
+          "Des parties du bilan absentes du fichier sont conservées telles que LSU les détenait (import "
+          "précédent)."),
+    Entry("ELEMENTS_PROGRAMME_ABSENTS", INFO,
+          "Des disciplines du bilan n'ont pas d'élément de programme ; le bilan, complet en mode Import "
+          "Éditeurs, est tout de même intégré.",
+          "Les éléments de programme travaillés peuvent être ajoutés dans le logiciel de suivi des "
+          "acquis avant un nouvel export."),
     Entry("BILAN_LOCKED_EDITEUR", ERREUR,
           "Le bilan a été importé depuis un logiciel éditeur : il est verrouillé et ne peut pas être modifié dans LSU."),
     Entry("BILAN_VERROUILLE", ERREUR,
@@ -111,6 +149,9 @@ _ENTRIES = [
     Entry("AUTH_REQUIRED", ERREUR, "Authentification requise : jeton absent, invalide ou expiré."),
     Entry("FORBIDDEN", ERREUR, "Vous n'avez pas les droits nécessaires pour cette action."),
     Entry("BAD_REQUEST", ERREUR, "La requête est invalide."),
+    Entry("SAISIE_INVALIDE", ERREUR,
+          "La saisie n'est pas conforme à ce que LSU accepte pour cette partie du bilan.",
+          "Corriger la valeur indiquée (forme attendue, longueur maximale) puis enregistrer à nouveau."),
     Entry("NOT_FOUND", ERREUR, "Ressource introuvable."),
     Entry("CONFLIT", ERREUR, "Modification concurrente refusée."),
     Entry("REFERENTIEL_INVALIDE", ERREUR, "Le référentiel de l'établissement est invalide."),
