@@ -5,6 +5,7 @@ With --json, stdout carries the synthèse JSON only; progress and logs go to std
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -12,17 +13,26 @@ import signal
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 
 from chalicelib.api.render.csv import synthese_csv
 from chalicelib.api.auth import issue_token
+from chalicelib.adapters.ports import ImportRecord
 from chalicelib.config import Settings
-from chalicelib.domain.vocabulary import Mode, civilite_abregee
+from chalicelib.domain.synthese import build_synthese
+from chalicelib.domain.vocabulary import ImportStatut, Mode, civilite_abregee
+from chalicelib.referentiel import SYSTEMES_EVALUATION
 
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 3
 SESSION_FILE = Path(".lsu-local") / "session.json"
 TERMINAL = ("TERMINE", "FICHIER_REJETE")
+# What POST /imports refuses about the file itself, before any upload: a file refusal like the
+# pipeline's (exit 3, a synthèse FICHIER_REJETE), not a failure of the command.
+FILE_REFUSALS_BEFORE_UPLOAD = ("EMPTY_FILE", "FILE_TOO_LARGE")
+# `lsu referentiel evaluation CODE …`: the word for « no evaluation system set » (JSON null).
+AUCUN_SYSTEME = "aucun"
 
 
 class CliError(Exception):
@@ -30,11 +40,13 @@ class CliError(Exception):
 
 
 class ApiCallError(CliError):
-    """The API answered with an error; `code` is its catalogue code (None if it gave none)."""
+    """The API answered with an error; `code` is its catalogue code (None if it gave none),
+    `erreur` the whole message (code, niveau, message, conseil…) when it gave one."""
 
-    def __init__(self, text: str, code: str | None = None):
+    def __init__(self, text: str, code: str | None = None, erreur: dict | None = None):
         super().__init__(text)
         self.code = code
+        self.erreur = erreur
 
 
 def err(text: str, end: str = "\n") -> None:
@@ -61,7 +73,7 @@ class ApiClient:
             e = body.get("erreur", {})
             details = "".join(f"\n  - {d.get('chemin', '')} : {d['message']}" for d in body.get("erreurs", []))
             raise ApiCallError(f"[{e.get('code', resp.status_code)}] {e.get('message', resp.text)}{details}",
-                               code=e.get("code"))
+                               code=e.get("code"), erreur=e or None)
         return body
 
     def put_referentiel(self, data: dict, version: str | None = None, must_not_exist: bool = False) -> dict:
@@ -117,17 +129,38 @@ class ApiClient:
                 raise CliError(f"L'import {import_id} n'est pas terminé après {int(timeout)} s.")
             time.sleep(0.5)
 
-    def import_file(self, path: Path, pre_controle: bool = False, progress: bool = True) -> dict:
+    def import_file(self, path: Path, pre_controle: bool = False, progress: bool = True,
+                    uai: str | None = None) -> dict:
+        """The synthèse of the import of `path`; a file the API refuses before any upload (empty,
+        too large) gives a synthèse FICHIER_REJETE too (`refused_before_upload`)."""
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise CliError(f"Fichier illisible : {path} ({exc.strerror})") from exc
-        created = self.create_import(path.name, len(data), pre_controle)
+        try:
+            created = self.create_import(path.name, len(data), pre_controle)
+        except ApiCallError as exc:
+            if exc.code in FILE_REFUSALS_BEFORE_UPLOAD and exc.erreur:
+                return refused_before_upload(path.name, data, pre_controle, exc.erreur, uai)
+            raise
         if progress:
             err(f"Import {created['import_id']} : dépôt de {path.name} ({len(data)} octets)…")
         self.upload(created["upload"], path.name, data)
         self.wait(created["import_id"], progress=progress)
         return self.synthese(created["import_id"])
+
+
+def refused_before_upload(nom: str, data: bytes, pre_controle: bool, erreur: dict, uai: str | None) -> dict:
+    """The synthèse of a file the API refused before any upload: the keys of any synthèse
+    (docs/contrats.md), `statut` FICHIER_REJETE, the API's message in `erreurs_fichier`, no bilan
+    (`progression` 0/0, `totaux` all 0). No import was created: `import_id` and `cree_le` are null
+    (`termine_le` too, as for any rejected file), `uai` is null when the command does not know the
+    school, `entete` is empty; `fichier` is the local file (name, size, SHA-256)."""
+    record = ImportRecord(uai=uai, import_id=None, statut=ImportStatut.FICHIER_REJETE, nom_fichier=nom,
+                          taille_declaree=len(data), cle_s3=None, cree_le=None, pre_controle=pre_controle,
+                          taille=len(data), sha256=hashlib.sha256(data).hexdigest(), erreurs_fichier=[erreur],
+                          total=0)
+    return build_synthese(record, [])
 
 
 def _bar(done: int, total: int, width: int = 30) -> str:
@@ -138,7 +171,8 @@ def _bar(done: int, total: int, width: int = 30) -> str:
 def format_synthese(s: dict) -> str:
     """The synthèse as a school head reads it: totals, file errors, then bilans by division."""
     t = s["totaux"]
-    lines = [f"Synthèse d'import {s['import_id']} — {s['statut']}" + (" (pré-contrôle)" if s["pre_controle"] else ""),
+    titre = f"Synthèse d'import {s['import_id']}" if s.get("import_id") else "Synthèse d'import (fichier refusé avant dépôt)"
+    lines = [f"{titre} — {s['statut']}" + (" (pré-contrôle)" if s["pre_controle"] else ""),
              f"Fichier : {s['fichier']['nom']} ({s['fichier']['taille']} octets)"]
     e = s.get("entete") or {}
     if e.get("editeur"):
@@ -168,9 +202,23 @@ def exit_code(synthese: dict) -> int:
     return EXIT_REJECTED if synthese["statut"] == "FICHIER_REJETE" else EXIT_OK
 
 
+def file_errors_text(synthese: dict) -> list[str]:
+    """The French lines of a rejected file's errors: « [CODE] message », then « Que faire ? »."""
+    lines = []
+    for m in synthese.get("erreurs_fichier") or []:
+        where = f" (ligne {m['ligne']})" if m.get("ligne") else ""
+        lines.append(f"[{m['code']}]{where} {m['message']}")
+        if m.get("conseil"):
+            lines.append(f"    Que faire ? {m['conseil']}")
+    return lines
+
+
 def emit(synthese: dict, as_json: bool) -> int:
     if as_json:
         print(json.dumps(synthese, ensure_ascii=False, indent=2))
+        if synthese["statut"] == "FICHIER_REJETE":      # stdout keeps the JSON only
+            for line in ["Fichier rejeté :", *file_errors_text(synthese)]:
+                err(line)
     else:
         print(format_synthese(synthese))
     return exit_code(synthese)
@@ -210,14 +258,14 @@ def cmd_run(args) -> int:
     with LocalStack(endpoint=args.endpoint, api_port=None) as stack:
         client = ApiClient(stack.api_url, issue_token(stack.settings.token_secret, uai or "", "CE"))
         client.put_referentiel(referentiel)
-        synthese = client.import_file(Path(args.fichier), pre_controle=args.pre_controle)
+        synthese = client.import_file(Path(args.fichier), pre_controle=args.pre_controle, uai=uai)
         err("")
     return emit(synthese, args.json)
 
 
 def cmd_import(args) -> int:
     client = local_client(args)
-    synthese = client.import_file(Path(args.fichier), pre_controle=args.dry_run)
+    synthese = client.import_file(Path(args.fichier), pre_controle=args.dry_run, uai=getattr(args, "uai", None))
     err("")
     return emit(synthese, args.json)
 
@@ -242,6 +290,27 @@ def cmd_referentiel_mode(args) -> int:
     client = local_client(args)
     resume = client.call("PUT", f"/referentiel/divisions/{args.division}/mode", json={"mode_import": args.mode})
     print(f"Classe {args.division} : mode {args.mode} (référentiel version {resume['version'][:12]}).")
+    return EXIT_OK
+
+
+def systeme_evaluation_arg(texte: str) -> str:
+    """« notes », « Positionnement », « AUCUN »…: the case of the word does not matter."""
+    return AUCUN_SYSTEME if texte.strip().lower() == AUCUN_SYSTEME else texte.strip().upper()
+
+
+def evaluation_body(valeur: str) -> dict:
+    """`lsu referentiel evaluation CODE NOTES|POSITIONNEMENT|aucun` → the body of
+    PUT /referentiel/divisions/{code}/evaluation (« aucun »: null, no evaluation system set)."""
+    return {"systeme_evaluation": None if valeur == AUCUN_SYSTEME else valeur}
+
+
+def cmd_referentiel_evaluation(args) -> int:
+    client = local_client(args)
+    resume = client.call("PUT", f"/referentiel/divisions/{quote(args.division, safe='')}/evaluation",
+                         json=evaluation_body(args.systeme))
+    quoi = "aucun système d'évaluation paramétré" if args.systeme == AUCUN_SYSTEME else \
+        f"système d'évaluation {args.systeme}"
+    print(f"Classe {args.division} : {quoi} (référentiel version {resume['version'][:12]}).")
     return EXIT_OK
 
 
@@ -300,8 +369,9 @@ def format_rapport(rapport: dict, ancien: dict | None, nouveau: dict, detail: bo
         changes = any(parts[k] for k in ("ajoutes", "modifies", "supprimes", "ignores") if k in parts)
         lines.append(f"{titre} : {', '.join(comptes) if changes else 'aucun changement'}")
         if categorie == "divisions":
-            lines.append(f"  Modes d'import des divisions existantes conservés ; nouvelles divisions en mode "
-                         f"{parts['mode_nouvelles_divisions']} (à paramétrer par le chef d'établissement).")
+            lines.append(f"  Modes d'import et systèmes d'évaluation des divisions existantes conservés ; nouvelles "
+                         f"divisions en mode {parts['mode_nouvelles_divisions']}, sans système d'évaluation (à "
+                         f"paramétrer par le chef d'établissement).")
         for cle, signe in (("ajoutes", "+"), ("modifies", "~"), ("supprimes", "-"), ("ignores", "!")):
             montrer = detail or cle != "ajoutes" or categorie == "divisions"
             if cle not in parts or not montrer or categorie in ("matieres", "modalites_election") and not detail:
@@ -572,6 +642,13 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("mode", choices=list(Mode))
     _api_options(mode)
     mode.set_defaults(func=cmd_referentiel_mode)
+    evaluation = ref.add_parser("evaluation", help="changer le système d'évaluation d'une classe (chef "
+                                "d'établissement) : notes, positionnement (1 à 4) ou aucun")
+    evaluation.add_argument("division")
+    evaluation.add_argument("systeme", metavar="|".join((*SYSTEMES_EVALUATION, AUCUN_SYSTEME)),
+                            type=systeme_evaluation_arg, choices=[*SYSTEMES_EVALUATION, AUCUN_SYSTEME])
+    _api_options(evaluation)
+    evaluation.set_defaults(func=cmd_referentiel_evaluation)
 
     imp = sub.add_parser("import", help="importer un fichier sur une pile en cours")
     imp.add_argument("fichier")

@@ -7,7 +7,7 @@
 `random.Random` seeded with the spec's seed, never from the clock.
 
     python -m lsu_tools.generator --out DIR [--divisions-par-niveau N]
-        [--eleves-par-division N] [--seed S] [--periodes 1,2,3]
+        [--eleves-par-division N] [--seed S] [--periodes 1,2,3] [--types-enseignants dir,autre]
 """
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Sequence
 
 from lxml import etree
+
+from chalicelib.referentiel import TYPE_ENSEIGNANT_PAR_DEFAUT, TYPES_ENSEIGNANT
 
 NS = "urn:fr:edu:scolarite:lsun:bilans:import"
 _Q = f"{{{NS}}}"
@@ -294,6 +296,9 @@ class SchoolSpec:
     divisions_par_niveau: int = 6
     eleves_par_division: int = 25
     seed: int = 42
+    # LSU teacher types (`Enseignant/@type`) given in turn to the first teachers by id_sts, e.g.
+    # ("dir", "autre"); the others are "epp". Both the référentiel and the file carry them.
+    types_enseignants: tuple[str, ...] = ()
 
 
 @dataclass
@@ -324,6 +329,7 @@ class _Enseignant:
     civilite: str
     nom: str
     prenom: str
+    type: str = TYPE_ENSEIGNANT_PAR_DEFAUT
 
     @property
     def ref(self) -> str:
@@ -377,6 +383,9 @@ def _check_spec(spec: SchoolSpec) -> None:
         raise ValueError("divisions_par_niveau must be between 1 and 26")
     if spec.eleves_par_division < 1:
         raise ValueError("eleves_par_division must be at least 1")
+    inconnus = [t for t in spec.types_enseignants if t not in TYPES_ENSEIGNANT]
+    if inconnus:
+        raise ValueError(f"types_enseignants must be among {TYPES_ENSEIGNANT}: {inconnus}")
 
 
 @functools.lru_cache(maxsize=8)
@@ -447,6 +456,8 @@ def _ecole(spec: SchoolSpec) -> _Ecole:
             choix = rng.choice([c for c in libres if nb_pp.get(c, 0) == moins])
             d.profs_principaux.append(choix)
             nb_pp[choix] = nb_pp.get(choix, 0) + 1
+    for ens, genre in zip(sorted(enseignants, key=lambda t: t.id_sts), spec.types_enseignants):
+        ens.type = genre
     return _Ecole(spec=spec, annee=annee, divisions=divisions, enseignants=enseignants)
 
 
@@ -542,7 +553,7 @@ def generate_referentiel(spec: SchoolSpec) -> dict:
             "division": e.division, "date_entree": e.date_entree, "date_sortie": None,
             "options": list(e.options), "dispositifs": [],
         } for e in ecole.eleves],
-        "enseignants": [{"id_sts": str(t.id_sts), "type": "epp", "civilite": t.civilite,
+        "enseignants": [{"id_sts": str(t.id_sts), "type": t.type, "civilite": t.civilite,
                          "nom": t.nom, "prenom": t.prenom}
                         for t in sorted(ecole.enseignants, key=lambda t: t.id_sts)],
         "services": [{"enseignant": str(ens), "matiere": code, "modalite": _MATIERE[code].modalite,
@@ -627,7 +638,7 @@ def generate_lsu_xml(spec: SchoolSpec, periodes: Sequence[int] = (3,), nb_period
                                  "modalite-election": m.modalite, "libelle": m.libelle})
     box = _sub(donnees, "enseignants")
     for t in sorted(ecole.enseignants, key=lambda t: t.id_sts):
-        _sub(box, "enseignant", {"id": t.ref, "type": "epp", "id-sts": str(t.id_sts),
+        _sub(box, "enseignant", {"id": t.ref, "type": t.type, "id-sts": str(t.id_sts),
                                  "civilite": t.civilite, "nom": t.nom, "prenom": t.prenom})
     box = _sub(donnees, "elements-programme")
     for m in MATIERES:
@@ -850,9 +861,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--eleves-par-division", type=int, default=SchoolSpec.eleves_par_division)
     parser.add_argument("--seed", type=int, default=SchoolSpec.seed)
     parser.add_argument("--periodes", default="3", help="comma-separated indices, e.g. 1,2,3")
+    parser.add_argument("--types-enseignants", default="",
+                        help="types of the first teachers by id_sts, comma-separated, e.g. dir,autre")
     args = parser.parse_args(argv)
     spec = SchoolSpec(divisions_par_niveau=args.divisions_par_niveau,
-                      eleves_par_division=args.eleves_par_division, seed=args.seed)
+                      eleves_par_division=args.eleves_par_division, seed=args.seed,
+                      types_enseignants=tuple(t.strip() for t in args.types_enseignants.split(",") if t.strip()))
     try:
         periodes = [int(p) for p in args.periodes.split(",") if p.strip()]
         referentiel = generate_referentiel(spec)

@@ -33,6 +33,12 @@ class Mode(StrEnum):
 IMPORT_MODES = (Mode.EDITEUR, Mode.SCONET_NOTES)
 
 
+class SystemeEvaluation(StrEnum):
+    """A class's evaluation system (« Paramétrage des classes »): LSU accepts one per class."""
+    NOTES = "NOTES"
+    POSITIONNEMENT = "POSITIONNEMENT"
+
+
 class Role(StrEnum):
     """Who acts in LSU (the token's role)."""
     CE = "CE"

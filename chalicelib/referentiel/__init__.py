@@ -28,10 +28,15 @@ from typing import Any, NamedTuple
 
 from jsonschema import Draft202012Validator, ValidationError, validators
 
+from chalicelib.domain.vocabulary import Mode, SystemeEvaluation
+
 __all__ = [
     "CODE_ERREUR",
     "CONTROLES_CROISES",
     "MAX_ERREURS",
+    "SYSTEMES_EVALUATION",
+    "TYPES_ENSEIGNANT",
+    "TYPE_ENSEIGNANT_PAR_DEFAUT",
     "ErreurReferentiel",
     "Referentiel",
     "formater_chemin",
@@ -49,6 +54,12 @@ __all__ = [
 
 CODE_ERREUR = "REFERENTIEL_INVALIDE"
 MAX_ERREURS = 50
+
+# Every teacher type of the official XSD (``Enseignant/@type``, simple type ``TypeEnseignant``).
+TYPES_ENSEIGNANT = ("epp", "local", "dir", "autre")
+TYPE_ENSEIGNANT_PAR_DEFAUT = "epp"
+# A division's evaluation system as set in LSU (one per class): chalicelib.domain.vocabulary's.
+SYSTEMES_EVALUATION = tuple(s.value for s in SystemeEvaluation)
 
 Chemin = tuple[str | int, ...]
 
@@ -83,10 +94,36 @@ def formater_chemin(chemin: Iterable[str | int]) -> str:
 # --------------------------------------------------------------------------
 
 
+def _enumerations() -> dict[str, tuple[str, ...]]:
+    """The value lists schema.json names with "x-enum": defined in code, once."""
+    return {
+        "Mode": tuple(m.value for m in Mode),
+        "TypeEnseignant": TYPES_ENSEIGNANT,
+        "SystemeEvaluation": SYSTEMES_EVALUATION,
+    }
+
+
+def _completer_enumerations(noeud: Any, enumerations: Mapping[str, tuple[str, ...]]) -> None:
+    """Give each "x-enum" node its "enum" (plus ``null`` where its type admits null)."""
+    if isinstance(noeud, dict):
+        nom = noeud.get("x-enum")
+        if nom is not None:
+            types = noeud.get("type")
+            nullable = types == "null" or (isinstance(types, list) and "null" in types)
+            noeud["enum"] = [*enumerations[nom], *([None] if nullable else [])]
+        for valeur in noeud.values():
+            _completer_enumerations(valeur, enumerations)
+    elif isinstance(noeud, list):
+        for valeur in noeud:
+            _completer_enumerations(valeur, enumerations)
+
+
 @lru_cache(maxsize=1)
 def _schema() -> dict[str, Any]:
     texte = resources.files(__name__).joinpath("schema.json").read_text(encoding="utf-8")
-    return json.loads(texte)
+    schema = json.loads(texte)
+    _completer_enumerations(schema, _enumerations())
+    return schema
 
 
 def schema_referentiel() -> dict[str, Any]:
@@ -536,6 +573,7 @@ def index_referentiel(data: Mapping[str, Any]) -> Referentiel:
             "profs_principaux": [],
             "president_conseil": None,
             "sans_notes": False,
+            "systeme_evaluation": None,
             **copy.deepcopy(dict(d)),
         }
 
@@ -543,7 +581,7 @@ def index_referentiel(data: Mapping[str, Any]) -> Referentiel:
         return {"sexe": None, "date_sortie": None, "options": [], "dispositifs": [], **copy.deepcopy(dict(e))}
 
     def enseignant(e: Mapping[str, Any]) -> dict:
-        return {"type": "epp", "civilite": None, "prenom": None, **copy.deepcopy(dict(e))}
+        return {"type": TYPE_ENSEIGNANT_PAR_DEFAUT, "civilite": None, "prenom": None, **copy.deepcopy(dict(e))}
 
     def par_cle(liste: Iterable[Mapping[str, Any]], cle: str, normaliser: Callable) -> dict[str, dict]:
         index: dict[str, dict] = {}

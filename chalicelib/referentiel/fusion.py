@@ -7,9 +7,10 @@ field is documented in docs/referentiel.md (« Import des exports SIECLE et STS 
 - SIECLE « Base élèves » owns `eleves` (added, changed, removed when absent from the export);
 - STS Web owns `enseignants`, `services` and the `profs_principaux` of divisions, and names the
   school (`etablissement.nom`, `commune`);
-- both bring divisions (code, niveau from the MEF); a division's settings — its import mode first
-  of all, its periods, conseils, président — are never touched; a new division gets
-  `mode_nouvelles_divisions` (SAISIE unless told otherwise); a division that no export lists and
+- both bring divisions (code, niveau from the MEF); a division's settings — its import mode and
+  its evaluation system first of all, its periods, conseils, président — are never touched; a new
+  division gets `mode_nouvelles_divisions` (SAISIE unless told otherwise) and no evaluation system
+  (`systeme_evaluation` absent: null, to be set in LSU); a division that no export lists and
   that no élève or service uses any more is removed;
 - the nomenclatures (SIECLE, and the STS copy) add matières and modalités d'élection, and update
   their labels; they never remove one."""
@@ -21,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from chalicelib.referentiel import TYPE_ENSEIGNANT_PAR_DEFAUT
 from chalicelib.referentiel._lecture import Erreurs, Mef
 from chalicelib.referentiel.siecle import BaseElevesSiecle, EleveSiecle, NomenclaturesSiecle
 from chalicelib.referentiel.sts import ENSEIGNANT, StsEmp
@@ -174,6 +176,7 @@ class _Fusion:
             elif niveau is None:
                 self.erreurs.ajouter("EXPORT_NIVEAU_INCONNU", f"Division « {code} ».")
             else:
+                # No `systeme_evaluation`: unset (null by default) until the school sets it in LSU.
                 self.ref["divisions"].append({"code": code, "niveau": niveau, "mode_import": self.mode})
                 existantes[code] = self.ref["divisions"][-1]
                 self.rapport["divisions"]["ajoutes"].append(code)
@@ -286,7 +289,7 @@ class _Fusion:
         for i in retenus:
             ancien = anciens.get(i.id)
             rec = dict(ancien) if ancien else {"id_sts": i.id}
-            rec["type"] = i.type
+            rec["type"] = i.type_lsu
             if i.civilite:
                 rec["civilite"] = i.civilite
             rec["nom"] = i.nom
@@ -295,7 +298,7 @@ class _Fusion:
             if ancien is None:
                 self.rapport["enseignants"]["ajoutes"].append(i.id)
             else:
-                defauts = {"type": "epp"}
+                defauts = {"type": TYPE_ENSEIGNANT_PAR_DEFAUT}
                 champs = [c for c in ("type", "civilite", "nom", "prenom")
                           if ancien.get(c, defauts.get(c)) != rec.get(c, defauts.get(c))]
                 self._modifie("enseignants", "id_sts", i.id, champs)

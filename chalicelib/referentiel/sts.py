@@ -4,7 +4,8 @@ and guarded root (see `exports.py`):
 - `PARAMETRES/UAJ@CODE` (DENOM_PRINC, DENOM_COMPL, COMMUNE) and `PARAMETRES/ANNEE_SCOLAIRE@ANNEE`;
 - `NOMENCLATURES/MATIERES/MATIERE@CODE`, `NOMENCLATURES/MEFS/MEF@CODE`;
 - `DONNEES/INDIVIDUS/INDIVIDU@ID@TYPE` (epp|local) with NOM_USAGE, PRENOM, CIVILITE, SEXE, FONCTION,
-  `PROFS_PRINC/PROF_PRINC/CODE_STRUCTURE`;
+  `PROFS_PRINC/PROF_PRINC/CODE_STRUCTURE`; the LSU teacher type (`IndividuSts.type_lsu`: epp, local,
+  dir, autre) comes from TYPE and FONCTION;
 - `DONNEES/STRUCTURE/DIVISIONS/DIVISION@CODE` with `MEFS_APPARTENANCE/MEF_APPARTENANCE@CODE` and
   `SERVICES/SERVICE@CODE_MATIERE@CODE_MOD_COURS/ENSEIGNANTS/ENSEIGNANT@ID@TYPE`;
 - `DONNEES/STRUCTURE/GROUPES/GROUPE@CODE` with `DIVISIONS_APPARTENANCE/DIVISION_APPARTENANCE@CODE`
@@ -24,6 +25,13 @@ from chalicelib.referentiel._lecture import (
 
 EPP, LOCAL = "epp", "local"
 ENSEIGNANT = "ENS"
+# STS Web's INDIVIDU@TYPE says where a person comes from (epp: the EPP personnel base; local:
+# created in STS Web), FONCTION what they do (ENS teaching, DIR direction, EDU CPE, DOC
+# documentation, SUR, ADF…). An LSU file's Enseignant@type has four values: a member of the
+# direction is "dir", any other non-teaching staff member "autre", a teacher (or an individual
+# without FONCTION) keeps epp or local.
+DIRECTION = "DIR"
+DIR, AUTRE = "dir", "autre"
 # STS writes the civilité as a code (1 M., 2 Mme, 3 Mlle) or as a label; the sex as 1 or 2.
 _CIVILITES = {"1": "M", "M": "M", "M.": "M", "MR": "M", "2": "MME", "3": "MME", "MME": "MME",
               "MLLE": "MME", "MELLE": "MME"}
@@ -39,6 +47,15 @@ class IndividuSts:
     civilite: str | None = None
     fonction: str | None = None
     profs_principaux: tuple[str, ...] = ()     # codes of the structures where they are PP
+
+    @property
+    def type_lsu(self) -> str:
+        """The `type` of the référentiel's teacher, as an LSU file writes it."""
+        if self.fonction == DIRECTION:
+            return DIR
+        if self.fonction not in (None, ENSEIGNANT):
+            return AUTRE
+        return self.type
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -36,6 +37,8 @@ def test_siecle_then_sts_offline(tmp_path, capsys):
     assert "Élèves : 4 ajoutés, 0 modifié, 0 supprimé, 1 ignoré" in out
     assert "! 4100005 CÔTÉ Jérôme : aucune division" in out
     assert "+ 6A (6E, mode SAISIE)" in out and "Enseignants : aucun changement" in out
+    assert ("Modes d'import et systèmes d'évaluation des divisions existantes conservés ; nouvelles divisions en "
+            "mode SAISIE, sans système d'évaluation (à paramétrer par le chef d'établissement).") in out
     assert f"Référentiel écrit dans {ref}." in out
 
     assert cli.main(["referentiel", "sts", STS, "--depuis", str(ref), "--sortie", str(ref)]) == cli.EXIT_OK
@@ -137,3 +140,78 @@ def test_get_referentiel_maps_an_absent_referentiel_to_none(monkeypatch):
     monkeypatch.setattr(client, "call", other)
     with pytest.raises(cli.CliError):
         client.get_referentiel()
+
+
+# --- lsu referentiel evaluation CODE NOTES|POSITIONNEMENT|aucun -----------------------------------
+
+class FakeEvaluationApi:
+    """PUT /referentiel/divisions/{code}/evaluation as the lead's route does it: the division's
+    `systeme_evaluation` set (null: unset), the référentiel still valid, its new version returned."""
+
+    def __init__(self, referentiel: dict):
+        self.referentiel, self.calls = referentiel, []
+
+    def call(self, method: str, path: str, **kw) -> dict:
+        self.calls.append((method, path, kw.get("json")))
+        code = unquote(path.split("/")[3])
+        divisions = [d for d in self.referentiel["divisions"] if d["code"] == code]
+        if not divisions:
+            raise cli.ApiCallError(f"[NOT_FOUND] Classe « {code} » absente du référentiel.", code="NOT_FOUND")
+        for d in divisions:
+            d["systeme_evaluation"] = kw["json"]["systeme_evaluation"]
+        assert validate_referentiel(self.referentiel) == []
+        return {"version": "0123456789abcdef" * 4}
+
+
+@pytest.fixture
+def api_evaluation(monkeypatch) -> FakeEvaluationApi:
+    from lsu_tools.generator import SchoolSpec, generate_referentiel
+    api = FakeEvaluationApi(generate_referentiel(SchoolSpec(divisions_par_niveau=1, eleves_par_division=1)))
+    monkeypatch.setattr(cli, "local_client", lambda args, uai=None, role="CE": api)
+    return api
+
+
+@pytest.mark.parametrize("argument, valeur, texte", [
+    ("NOTES", "NOTES", "Classe 3A : système d'évaluation NOTES (référentiel version 0123456789ab)."),
+    ("POSITIONNEMENT", "POSITIONNEMENT", "Classe 3A : système d'évaluation POSITIONNEMENT"),
+    ("positionnement", "POSITIONNEMENT", "Classe 3A : système d'évaluation POSITIONNEMENT"),
+    ("aucun", None, "Classe 3A : aucun système d'évaluation paramétré (référentiel version 0123456789ab)."),
+    ("AUCUN", None, "Classe 3A : aucun système d'évaluation paramétré"),
+])
+def test_evaluation_sets_the_system_of_a_class_through_the_api(api_evaluation, capsys, argument, valeur, texte):
+    assert cli.main(["referentiel", "evaluation", "3A", argument]) == cli.EXIT_OK
+    assert api_evaluation.calls == [("PUT", "/referentiel/divisions/3A/evaluation", {"systeme_evaluation": valeur})]
+    assert texte in capsys.readouterr().out
+    assert {d["code"]: d.get("systeme_evaluation") for d in api_evaluation.referentiel["divisions"]}["3A"] == valeur
+
+
+def test_evaluation_refuses_another_value_before_calling_the_api(api_evaluation, capsys):
+    for mauvais in ("SANS_NOTES", "null", ""):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(["referentiel", "evaluation", "3A", mauvais])
+        assert exc.value.code == 2
+    assert api_evaluation.calls == []
+    assert "NOTES, POSITIONNEMENT, aucun" in capsys.readouterr().err.replace("'", "")
+
+
+def test_evaluation_of_an_unknown_class_exits_1_in_french(api_evaluation, capsys):
+    assert cli.main(["referentiel", "evaluation", "9Z", "NOTES"]) == cli.EXIT_ERROR
+    assert "Erreur : [NOT_FOUND] Classe « 9Z » absente du référentiel." in capsys.readouterr().err
+
+
+def test_evaluation_quotes_the_class_code_in_the_path(api_evaluation):
+    api_evaluation.referentiel["divisions"][0]["code"] = "3 A/B"
+    for e in api_evaluation.referentiel["eleves"]:
+        if e["division"] == "6A":
+            e["division"] = "3 A/B"
+    for s in api_evaluation.referentiel["services"]:
+        if s["division"] == "6A":
+            s["division"] = "3 A/B"
+    assert cli.main(["referentiel", "evaluation", "3 A/B", "NOTES"]) == cli.EXIT_OK
+    assert api_evaluation.calls[0][1] == "/referentiel/divisions/3%20A%2FB/evaluation"
+
+
+def test_evaluation_body_is_the_contract_of_the_route():
+    assert cli.evaluation_body("NOTES") == {"systeme_evaluation": "NOTES"}
+    assert cli.evaluation_body("POSITIONNEMENT") == {"systeme_evaluation": "POSITIONNEMENT"}
+    assert cli.evaluation_body(cli.AUCUN_SYSTEME) == {"systeme_evaluation": None}

@@ -706,3 +706,25 @@ def test_merging_any_siecle_export_gives_a_valid_referentiel_and_an_exact_report
     encore, rapport2 = import_exports(nouveau, [_bee_eleves(apres, encodage)], UAI)
     assert encore == nouveau
     assert not any(rapport2["eleves"][k] for k in ("ajoutes", "modifies", "supprimes"))
+
+
+def test_the_evaluation_system_of_a_division_is_kept_like_its_mode(ref_complet):
+    """`systeme_evaluation` is set in LSU (« Paramétrage des classes »): no export ever changes it;
+    a new division has none (null)."""
+    ref = copy.deepcopy(ref_complet)
+    reglages = {"6A": "POSITIONNEMENT", "3B": "NOTES"}
+    for d in ref["divisions"]:
+        if d["code"] in reglages:
+            d["systeme_evaluation"] = reglages[d["code"]]
+    eleves = texte(ELEVES).replace('<STRUCTURES_ELEVE ELEVE_ID="4100005" ELENOET="105">',   # 4100005 into a new 3D
+                                   '<STRUCTURES_ELEVE ELEVE_ID="4100005" ELENOET="105"><STRUCTURE><CODE_STRUCTURE>3D'
+                                   '</CODE_STRUCTURE><TYPE_STRUCTURE>D</TYPE_STRUCTURE></STRUCTURE>', 1)
+    assert eleves != texte(ELEVES)
+    nouveau, rapport = import_exports(ref, [latin1(eleves), fixture(NOMENCLATURE), fixture(STS)], UAI)
+    assert validate_referentiel(nouveau) == []
+    par_code = {d["code"]: d for d in nouveau["divisions"]}
+    assert {code: par_code[code]["systeme_evaluation"] for code in reglages} == reglages
+    assert rapport["divisions"]["ajoutes"] == ["3D"] and rapport["divisions"]["modifies"] == []
+    assert index_referentiel(nouveau).divisions_by_code["3D"]["systeme_evaluation"] is None
+    # Unset on 3C before the import: still unset after it.
+    assert "systeme_evaluation" not in par_code["3C"]

@@ -287,3 +287,21 @@ def test_cli_writes_both_files(tmp_path, schema):
     assert len(ref["eleves"]) == 16
     assert xml == generate_lsu_xml(SchoolSpec(divisions_par_niveau=1, eleves_par_division=4, seed=7))
     assert_valid(schema, xml)
+
+
+def test_cli_gives_some_teachers_the_other_xsd_types(tmp_path, schema):
+    from chalicelib.referentiel import validate_referentiel
+    out = tmp_path / "out"
+    assert main(["--out", str(out), "--divisions-par-niveau", "1", "--eleves-par-division", "2",
+                 "--types-enseignants", "dir, autre,local"]) == 0
+    ref = json.loads((out / "referentiel.json").read_text(encoding="utf-8"))
+    xml = (out / "import.xml").read_bytes()
+    ids = sorted(ref["enseignants"], key=lambda t: int(t["id_sts"]))
+    assert [t["type"] for t in ids[:4]] == ["dir", "autre", "local", "epp"]
+    assert Counter(t["type"] for t in ref["enseignants"])["epp"] == len(ids) - 3
+    root = assert_valid(schema, xml)
+    assert {e.get("id-sts"): e.get("type") for e in xp(root, "//l:enseignant")} == {
+        t["id_sts"]: t["type"] for t in ref["enseignants"]}
+    assert validate_referentiel(ref) == []
+    with pytest.raises(SystemExit):
+        main(["--out", str(out), "--types-enseignants", "directeur"])

@@ -248,7 +248,8 @@ def test_erreurs_de_type(modifier, chemin, message):
          "Le champ « cycle » doit valoir l'une des valeurs : 3, 4 ; valeur reçue : « 5 »."),
         (lambda d: d["enseignants"][1].__setitem__("type", "EPP"),
          "enseignants[1].type",
-         "Le champ « type » doit valoir l'une des valeurs : « epp », « local » ; valeur reçue : « EPP »."),
+         "Le champ « type » doit valoir l'une des valeurs : « epp », « local », « dir », « autre » ; "
+         "valeur reçue : « EPP »."),
         (lambda d: d["enseignants"][0].__setitem__("civilite", "Mme"),
          "enseignants[0].civilite",
          "Le champ « civilite » doit valoir l'une des valeurs : « M », « MME » ; valeur reçue : « Mme »."),
@@ -753,7 +754,7 @@ def test_index_applique_les_valeurs_par_defaut():
     assert ref.divisions_by_code["3B"] == {
         "code": "3B", "niveau": "3E", "cycle": 4, "mode_import": "SAISIE", "periodes": "semestres",
         "nb_periodes": 2, "dates_conseil": [], "profs_principaux": [], "president_conseil": None,
-        "sans_notes": False,
+        "sans_notes": False, "systeme_evaluation": None,
     }
     assert ref.divisions_by_code["6A"]["cycle"] == 3
     assert ref.matieres_by_code["061300"] == {
@@ -785,3 +786,57 @@ def test_exemple_minimal_de_la_documentation_est_valide():
     ref = index_referentiel(data)
     assert ("45678", "020700", "3A") in ref.services
     assert ref.divisions_by_code["3A"]["nb_periodes"] == 3
+
+
+# --------------------------------------------------------------------------
+# Système d'évaluation d'une division (issue 14) ; les modes viennent de Mode
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("valeur", ["NOTES", "POSITIONNEMENT", None])
+def test_systeme_evaluation_accepte_et_conserve_par_l_index(valeur):
+    data = referentiel_valide()
+    data["divisions"][0]["systeme_evaluation"] = valeur
+    assert validate_referentiel(data) == []
+    ref = index_referentiel(data)
+    assert ref.divisions_by_code["6A"]["systeme_evaluation"] == valeur
+    assert ref.divisions_by_code["3B"]["systeme_evaluation"] is None      # absent : non paramétré
+    assert ref.divisions_by_code["6A"]["sans_notes"] is False             # l'indicateur SIECLE reste à part
+
+
+@pytest.mark.parametrize(("valeur", "message"), [
+    ("notes", "Le champ « systeme_evaluation » doit valoir l'une des valeurs : « NOTES », « POSITIONNEMENT », "
+              "null ; valeur reçue : « notes »."),
+    ("SANS_NOTES", "Le champ « systeme_evaluation » doit valoir l'une des valeurs : « NOTES », "
+                   "« POSITIONNEMENT », null ; valeur reçue : « SANS_NOTES »."),
+    ("", "Le champ « systeme_evaluation » doit valoir l'une des valeurs : « NOTES », « POSITIONNEMENT », "
+         "null ; valeur reçue : «  »."),
+    (True, "Le champ « systeme_evaluation » doit être un texte ou null."),
+    (4, "Le champ « systeme_evaluation » doit être un texte ou null."),
+    (["NOTES"], "Le champ « systeme_evaluation » doit être un texte ou null."),
+])
+def test_systeme_evaluation_refuse_les_autres_valeurs(valeur, message):
+    data = referentiel_valide()
+    data["divisions"][1]["systeme_evaluation"] = valeur
+    assert seule_erreur(data) == {"code": CODE_ERREUR, "chemin": "divisions[1].systeme_evaluation",
+                                  "message": message}
+
+
+def test_schema_systeme_evaluation_documente_en_francais():
+    propriete = schema_referentiel()["properties"]["divisions"]["items"]["properties"]["systeme_evaluation"]
+    assert propriete["title"] == "Système d'évaluation"
+    assert "Facultatif ; non paramétré (null) par défaut." in propriete["description"]
+    assert propriete["enum"] == ["NOTES", "POSITIONNEMENT", None] and propriete["default"] is None
+    assert "systeme_evaluation" not in schema_referentiel()["properties"]["divisions"]["items"]["required"]
+
+
+def test_les_modes_du_schema_viennent_de_l_enumeration_mode():
+    from importlib import resources
+
+    from chalicelib.domain.vocabulary import Mode
+    brut = json.loads(resources.files("chalicelib.referentiel").joinpath("schema.json").read_text(encoding="utf-8"))
+    proprietes = brut["properties"]["divisions"]["items"]["properties"]
+    assert "enum" not in proprietes["mode_import"] and proprietes["mode_import"]["x-enum"] == "Mode"
+    assert "enum" not in proprietes["systeme_evaluation"]
+    charge = schema_referentiel()["properties"]["divisions"]["items"]["properties"]["mode_import"]
+    assert charge["enum"] == [m.value for m in Mode]
