@@ -14,8 +14,8 @@ from chalicelib.domain.merge import BilanState, EditRefused, Editor
 from chalicelib.domain.synthese import french_key
 from chalicelib.domain.vocabulary import Role
 
-EDIT_STATUS = {"FORBIDDEN": 403, "BAD_REQUEST": 400, "BILAN_LOCKED_EDITEUR": 409, "BILAN_VERROUILLE": 409,
-               "PART_IMPORTEE": 409, "BILAN_A_COMPLETER": 409}
+EDIT_STATUS = {"FORBIDDEN": 403, "BAD_REQUEST": 400, "SAISIE_INVALIDE": 400, "BILAN_LOCKED_EDITEUR": 409,
+               "BILAN_VERROUILLE": 409, "PART_IMPORTEE": 409, "BILAN_A_COMPLETER": 409}
 
 
 def bilan_key_from_path(uai: str, id_be: str, bilan: str) -> tuple[str, str]:
@@ -29,7 +29,7 @@ def bilan_key_from_path(uai: str, id_be: str, bilan: str) -> tuple[str, str]:
 
 def _editor(rt, who: Identity, state: BilanState) -> Editor:
     """What the référentiel grants the caller on this bilan's division (PP, teacher's services)."""
-    division = ((state.importe or {}).get("eleve") or {}).get("division")
+    division = (merge.view(state).get("eleve") or {}).get("division")
     etab = current_school(rt, who.uai)
     if etab is None or division is None:
         return Editor(who.role, who.sub)
@@ -122,13 +122,26 @@ def path_of(cle: str) -> str:
 
 
 def summary(view: dict) -> dict:
-    e = view.get("eleve") or {}
+    """A bilan in the search results; total over what `merge.view` gives (missing keys, None)."""
+    e = view.get("eleve") if isinstance(view.get("eleve"), dict) else {}
+    cle = view.get("cle")
+    parts = [view.get(k) for k in ("acquis_conseils", "vie_scolaire", "parcours")]
     return {"id_be": e.get("id_be"), "nom": e.get("nom"), "prenom": e.get("prenom"), "division": e.get("division"),
-            "bilan": path_of(view["cle"]), "type": view["type"], "periode": view.get("periode"),
-            "cycle": view.get("cycle"), "mode": view.get("mode"), "statut": view["statut"],
-            "verrouille": view["verrouille"],
-            "provenances": sorted({p["provenance"] for k in ("acquis_conseils", "vie_scolaire", "parcours")
-                                   for p in [view[k]]} - {"ABSENT"})}
+            "bilan": path_of(cle) if isinstance(cle, str) else None, "type": view.get("type"),
+            "periode": view.get("periode"), "cycle": view.get("cycle"), "mode": view.get("mode"),
+            "statut": view.get("statut"), "verrouille": view.get("verrouille") is True,
+            "provenances": sorted({str(p.get("provenance")) for p in parts if isinstance(p, dict)} - {"ABSENT", "None"})}
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _order(view: dict) -> tuple:
+    """Search results as a class list: division, nom, prénom, bilan."""
+    e = view.get("eleve") if isinstance(view.get("eleve"), dict) else {}
+    return (_text(e.get("division")), french_key(_text(e.get("nom"))), french_key(_text(e.get("prenom"))),
+            _text(view.get("cle")))
 
 
 def search_views(rt, who: Identity, params: dict) -> list[dict]:
@@ -157,8 +170,7 @@ def search_views(rt, who: Identity, params: dict) -> list[dict]:
         views = [v for v in views if v["statut"] == statut and not v["verrouille"]]
     if provenance:
         views = [v for v in views if provenance in summary(v)["provenances"]]
-    return sorted(views, key=lambda v: (v["eleve"]["division"], french_key(v["eleve"].get("nom")),
-                                        french_key(v["eleve"].get("prenom")), v["cle"]))
+    return sorted(views, key=_order)
 
 
 @endpoint("bilan:read")
@@ -191,7 +203,8 @@ def division_pdf(request, rt, who: Identity, code: str) -> Response:
 
 @endpoint("bilan:read")
 def list_divisions(request, rt, who: Identity) -> Response:
-    """The divisions the caller may see, with their niveau and import mode."""
+    """The divisions the caller may see, with their niveau, import mode and evaluation system
+    (NOTES, POSITIONNEMENT or None: not set)."""
     etab = current_school(rt, who.uai)
     if etab is None:
         raise ApiError("REFERENTIEL_ABSENT")
@@ -199,5 +212,5 @@ def list_divisions(request, rt, who: Identity) -> Response:
     allowed = visible_divisions(rt, who)
     return json_response({"etablissement": {"uai": who.uai, "nom": etab.nom}, "divisions": [
         {"code": code, "niveau": d.get("niveau"), "mode_import": d.get("mode_import"), "periodes": d.get("periodes"),
-         "nb_periodes": d.get("nb_periodes")}
+         "nb_periodes": d.get("nb_periodes"), "systeme_evaluation": d.get("systeme_evaluation")}
         for code, d in sorted(ref.divisions_by_code.items()) if allowed is None or code in allowed]})

@@ -7,18 +7,22 @@ A bilan keeps its parts with their provenance: the imported content (which impor
 entries made in LSU to complete it (who, which role, when)."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
+from chalicelib.domain import entries
 from chalicelib.domain.catalogue import message
 from chalicelib.domain.checks import EDITEUR
 
 COMPLET, A_COMPLETER = "COMPLET", "A_COMPLETER"
 # Parts that can be entered in LSU to complete an imported bilan.
 EDITABLE = ("acquis_conseils", "vie_scolaire", "parcours", "epis", "acc_persos", "elements_programme")
+# The optional parts the fiche lets the CE, the PP and the CPE enter (parcours, EPI, AP).
+OPTIONAL = ("parcours", "epis", "acc_persos")
 ROLE_PARTS = {
     "CE": set(EDITABLE), "DELEGUE_CE": set(EDITABLE),
-    "PP": {"acquis_conseils", "elements_programme"},
-    "CPE": {"vie_scolaire"},
+    "PP": {"acquis_conseils", "elements_programme", *OPTIONAL},
+    "CPE": {"vie_scolaire", *OPTIONAL},
     "ENSEIGNANT": {"elements_programme"},
 }
 
@@ -65,9 +69,75 @@ def merge_import(current: BilanState | None, bilan: dict, mode: str, import_id: 
 
 
 # --- the bilan as LSU shows it ---------------------------------------------------------------------
+# `view` and `completeness` are total: whatever a stored state holds (wrong types, missing keys,
+# None), they show what is well-formed and leave the rest out (a malformed part shows as ABSENT).
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _str(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _scalar(value):
+    """A mark, a positioning: a text or a number, else None."""
+    return value if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+
+
+def _count(value) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _well_formed_vie_scolaire(value) -> dict | None:
+    if not isinstance(value, dict):
+        return None
+    if not all(_count(value.get(k)) for k in ("nb_retards", "nb_abs_justifiees", "nb_abs_injustifiees",
+                                                "nb_heures_manquees")):
+        return None
+    return value if isinstance(value.get("commentaire"), (str, type(None))) else None
+
+
+def _items(value, ok) -> list | None:
+    return None if not isinstance(value, list) else [x for x in value if ok(x)]
+
+
+def _parcours_item(p) -> bool:
+    return isinstance(p, dict) and isinstance(p.get("code"), str) and isinstance(p.get("texte"), (str, type(None)))
+
+
+_WELL_FORMED = {
+    "acquis_conseils": _str, "synthese": _str, "vie_scolaire": _well_formed_vie_scolaire,
+    "parcours": lambda v: _items(v, _parcours_item),
+    "epis": lambda v: _items(v, lambda g: isinstance(g, dict)),
+    "acc_persos": lambda v: _items(v, lambda g: isinstance(g, dict)),
+    "elements_programme": lambda v: _items(v, lambda x: isinstance(x, str)),
+    "socle": lambda v: _items(v, lambda d: isinstance(d, dict)),
+}
+
+
+def well_formed(part: str, value):
+    """What of a stored part can be shown (None: nothing)."""
+    return _WELL_FORMED[part](value)
+
 
 def _imported(state: BilanState, part: str):
-    return (state.importe or {}).get(part)
+    """An imported part, if the bilan carries it well-formed (None: not imported)."""
+    value = well_formed(part, _dict(state.importe).get(part))
+    return value if present(value) else None
+
+
+def _saisie(state: BilanState, key: str, part: str) -> dict | None:
+    """An entry made in LSU, as the view shows it (None: none, or not well-formed)."""
+    s = _dict(state.saisies).get(key)
+    if not isinstance(s, dict):
+        return None
+    value = well_formed(part, s.get("valeur"))
+    return _entry(value, "SAISIE", par=_str(s.get("par")), le=_str(s.get("le"))) if present(value) else None
 
 
 def _entry(value, provenance: str, **extra) -> dict:
@@ -75,8 +145,47 @@ def _entry(value, provenance: str, **extra) -> dict:
 
 
 def discipline_code(acquis: dict) -> str:
-    d = acquis.get("discipline") or {}
-    return d.get("code") or d.get("code_national") or "?"
+    d = _dict(_dict(acquis).get("discipline"))
+    code = d.get("code") or d.get("code_national")
+    return str(code) if isinstance(code, (str, int)) and not isinstance(code, bool) else "?"
+
+
+def acquis_keys(acquis: list) -> list[str]:
+    """The key of each acquis of a bilan, in order, as the view, the PDF, completeness and the
+    entries `elements_programme/<key>` name it. The XSD's key of a discipline is (code, modalité
+    d'élection, id-lv): the plain code where the code is unique among the bilan's acquis (so
+    entries keyed by code keep working), else `code-modalité`, else `code-modalité-id_lv`
+    (an LV1 and an LV2 of one code); `#n` (its rank among its namesakes) in last resort, so two
+    acquis never share a key."""
+    def part(a: dict, name: str) -> str:
+        value = _dict(_dict(a).get("discipline")).get(name)
+        return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else "?"
+
+    codes = [discipline_code(a) for a in acquis]
+    by_code = Counter(codes)
+    with_modalite = [f"{c}-{part(a, 'modalite_election')}" for a, c in zip(acquis, codes)]
+    by_modalite = Counter(with_modalite)
+    keys = [c if by_code[c] == 1 else m if by_modalite[m] == 1 else f"{m}-{part(a, 'id_lv')}"
+            for a, c, m in zip(acquis, codes, with_modalite)]
+    repeated, rank, out = Counter(keys), Counter(), []
+    for key in keys:
+        if repeated[key] > 1:
+            rank[key] += 1
+            key = f"{key}#{rank[key]}"
+        out.append(key)
+    return out
+
+
+def acquis_key(acquis: dict, among: list | None = None) -> str:
+    """`acquis_keys` of one acquis among the bilan's (`among`; alone: its plain code)."""
+    among = among if among is not None else [acquis]
+    return dict(zip(map(id, among), acquis_keys(among))).get(id(acquis), discipline_code(acquis))
+
+
+def acquis_by_key(bilan: dict) -> dict[str, dict]:
+    """A bilan's (well-formed) acquis by key."""
+    acquis = [a for a in _list(_dict(bilan).get("acquis")) if isinstance(a, dict)]
+    return dict(zip(acquis_keys(acquis), acquis))
 
 
 def graded(acquis: dict) -> bool:
@@ -86,45 +195,57 @@ def graded(acquis: dict) -> bool:
     return present(acquis.get("moyenne_eleve")) or present(acquis.get("positionnement"))
 
 
+def _eleve(value) -> dict | None:
+    if not isinstance(value, dict):
+        return None
+    return {k: v if isinstance(v, (str, int)) and not isinstance(v, bool) else None for k, v in value.items()}
+
+
 def view(state: BilanState) -> dict:
     """The merged bilan: each part with its value and provenance (IMPORT, SAISIE or ABSENT)."""
-    imp = state.importe or {}
+    imp = _dict(state.importe)
     src = {"import_id": state.import_id, "le": state.importe_le}
+    kept = _dict(imp.get("conserve"))
+
+    def origin(key: str) -> dict:
+        """Which import brought a part: the last one, or the earlier one a partial file kept it from."""
+        o = _dict(kept.get(key))
+        return {"import_id": _str(o.get("import_id")), "le": _str(o.get("le"))} if o else src
 
     def part(name: str) -> dict:
-        if present(imp.get(name)):
-            return _entry(imp[name], "IMPORT", **src)
-        if name in state.saisies:
-            s = state.saisies[name]
-            return _entry(s["valeur"], "SAISIE", par=s["par"], le=s["le"])
-        return _entry(None, "ABSENT")
+        imported = _imported(state, name)
+        if imported is not None:
+            return _entry(imported, "IMPORT", **origin(name))
+        return _saisie(state, name, name) or _entry(None, "ABSENT")
 
     acquis = {}
-    for a in imp.get("acquis", []):
-        code = discipline_code(a)
-        manual = state.saisies.get(f"elements_programme/{code}")
-        if a.get("elements_programme"):
-            ep = _entry(a["elements_programme"], "IMPORT", **src)
-        elif manual:
-            ep = _entry(manual["valeur"], "SAISIE", par=manual["par"], le=manual["le"])
+    for key, a in acquis_by_key(imp).items():
+        imported = well_formed("elements_programme", a.get("elements_programme"))
+        if present(imported):
+            ep = _entry(imported, "IMPORT", **origin(f"elements_programme/{key}"))
         else:
-            ep = _entry([], "ABSENT")
-        acquis[code] = {
-            "discipline": (a.get("discipline") or {}).get("libelle"),
-            "moyenne_eleve": a.get("moyenne_eleve"), "moyenne_structure": a.get("moyenne_structure"),
-            "positionnement": a.get("positionnement"), "appreciation": a.get("appreciation"),
-            "enseignants": a.get("enseignants", []), "elements_programme": ep, "note": graded(a),
+            ep = _saisie(state, f"elements_programme/{key}", "elements_programme") or _entry([], "ABSENT")
+        acquis[key] = {
+            "discipline": _str(_dict(a.get("discipline")).get("libelle")),
+            "moyenne_eleve": _scalar(a.get("moyenne_eleve")), "moyenne_structure": _scalar(a.get("moyenne_structure")),
+            "positionnement": _scalar(a.get("positionnement")), "appreciation": _str(a.get("appreciation")),
+            "enseignants": [e for e in _list(a.get("enseignants")) if isinstance(e, dict)],
+            "elements_programme": ep, "note": graded(a),
         }
+    socle = _imported(state, "socle")
     out = {
-        "type": imp.get("type"), "cle": imp.get("cle"), "eleve": imp.get("eleve"), "periode": imp.get("periode"),
-        "cycle": imp.get("cycle"), "mode": state.mode, "verrouille": state.verrouille,
-        "modalites_accompagnement": imp.get("modalites_accompagnement") or [],
-        "acquis": acquis, "socle": _entry(imp.get("socle"), "IMPORT", **src) if imp.get("socle") else _entry([], "ABSENT"),
+        "type": _str(imp.get("type")), "cle": _str(imp.get("cle")), "eleve": _eleve(imp.get("eleve")),
+        "periode": imp.get("periode") if isinstance(imp.get("periode"), dict) else None,
+        "cycle": _scalar(imp.get("cycle")), "mode": _str(state.mode), "verrouille": bool(state.verrouille),
+        "modalites_accompagnement": [m for m in _list(imp.get("modalites_accompagnement"))
+                                     if isinstance(m, dict) and isinstance(m.get("code"), str)],
+        "acquis": acquis, "socle": _entry(socle, "IMPORT", **src) if socle else _entry([], "ABSENT"),
         **{name: part(name) for name in ("acquis_conseils", "vie_scolaire", "parcours", "epis", "acc_persos")},
     }
     if imp.get("type") == "cycle":
-        out["synthese"] = _entry(imp.get("synthese"), "IMPORT", **src)
-        out["enseignement_complement"] = imp.get("enseignement_complement")
+        out["synthese"] = _entry(_str(imp.get("synthese")), "IMPORT", **src)
+        ens = imp.get("enseignement_complement")
+        out["enseignement_complement"] = ens if isinstance(ens, dict) else None
     statut, manquants = completeness(out)
     out.update(statut=statut, manquants=manquants)
     return out
@@ -132,14 +253,18 @@ def view(state: BilanState) -> dict:
 
 def completeness(v: dict) -> tuple[str, list[str]]:
     """COMPLET, or A_COMPLETER with what is missing: an élément de programme for each graded
-    discipline, the appréciation générale and the vie scolaire (imported or entered)."""
-    if v.get("type") == "cycle":
+    discipline, the appréciation générale and the vie scolaire (imported or entered). A bilan of
+    the mode Import Éditeurs is complete by definition (the fiche: « les données importées depuis
+    un Editeur privé sont complètes »), and so is a bilan de fin de cycle."""
+    v = _dict(v)
+    if v.get("type") == "cycle" or v.get("mode") == EDITEUR:
         return COMPLET, []
-    missing = [f"éléments de programme en {a['discipline']}" for a in v["acquis"].values()
-               if a["note"] and not a["elements_programme"]["valeur"]]
-    if v["acquis_conseils"]["provenance"] == "ABSENT":
+    missing = [f"éléments de programme en {a.get('discipline') or key}"
+               for key, a in _dict(v.get("acquis")).items()
+               if isinstance(a, dict) and a.get("note") and not _dict(a.get("elements_programme")).get("valeur")]
+    if _dict(v.get("acquis_conseils")).get("provenance", "ABSENT") == "ABSENT":
         missing.append("appréciation générale")
-    if v["vie_scolaire"]["provenance"] == "ABSENT":
+    if _dict(v.get("vie_scolaire")).get("provenance", "ABSENT") == "ABSENT":
         missing.append("vie scolaire")
     return (A_COMPLETER if missing else COMPLET), missing
 
@@ -163,44 +288,52 @@ def _check_unlocked(state: BilanState) -> None:
 
 
 def may_edit(editor: Editor, part: str, code: str | None = None) -> bool:
-    """LSU's roles: CE (and delegates) everything; PP the appréciation générale and éléments de
-    programme of their divisions; CPE the vie scolaire; a teacher the éléments de programme of
-    their own services."""
+    """LSU's roles (the fiche: « le chef d'établissement, le professeur principal et le CPE
+    doivent compléter les bilans … De plus ils peuvent aussi saisir les informations facultatives
+    suivantes : parcours, EPI, AP »): CE (and delegates) everything; PP the appréciation générale,
+    the éléments de programme and the optional parts of their divisions; CPE the vie scolaire and
+    the optional parts; a teacher the éléments de programme of their own services (`code`: the
+    discipline's matière code)."""
     if part not in ROLE_PARTS.get(editor.role, set()):
         return False
     if editor.role == "PP":
         return editor.pp_of_division
     if editor.role == "ENSEIGNANT":
-        return code in editor.services
+        return isinstance(code, str) and code in editor.services
     return True
 
 
 def apply_edit(state: BilanState, editor: Editor, part: str, value, now: str, code: str | None = None) -> BilanState:
-    """Enter a part in LSU to complete an imported bilan. Imported parts stay read-only."""
+    """Enter a part in LSU to complete an imported bilan (`code`: for éléments de programme, the
+    discipline's key in the view, `acquis_keys`). Imported parts stay read-only; the value must be
+    what LSU accepts for the part (chalicelib.domain.entries), else SAISIE_INVALIDE. Refusals
+    come in this order: unknown part, locked, role, discipline, imported part, empty, invalid."""
     if part not in EDITABLE:
         raise EditRefused("BAD_REQUEST", f"Partie inconnue : « {part} ».")
+    if part == "elements_programme" and code is not None and not isinstance(code, str):
+        raise EditRefused("BAD_REQUEST", "« discipline » est la clé de la discipline dans le bilan, en texte.")
     _check_unlocked(state)
-    if not may_edit(editor, part, code):
+    imp = _dict(state.importe)
+    acquis = acquis_by_key(imp).get(code) if part == "elements_programme" else None
+    if not may_edit(editor, part, discipline_code(acquis) if acquis is not None else code):
         raise EditRefused("FORBIDDEN", f"Le rôle {editor.role} ne peut pas saisir « {part} » sur ce bilan.")
-    imp = state.importe or {}
     if part == "elements_programme":
-        acquis = {discipline_code(a): a for a in imp.get("acquis", [])}
-        if code not in acquis:
-            raise EditRefused("BAD_REQUEST", f"Discipline « {code} » absente du bilan.")
-        if acquis[code].get("elements_programme"):
+        if acquis is None:
+            raise EditRefused("BAD_REQUEST", f"Discipline « {str(code)[:40]} » absente du bilan.")
+        if present(well_formed(part, acquis.get("elements_programme"))):
             raise EditRefused("PART_IMPORTEE", "Éléments de programme de cette discipline.")
         key = f"elements_programme/{code}"
     else:
-        if present(imp.get(part)):
+        if _imported(state, part) is not None:
             raise EditRefused("PART_IMPORTEE", f"Partie « {part} ».")
         key = part
     if value is not None and not present(value.strip() if isinstance(value, str) else value):
         raise EditRefused("BAD_REQUEST", "Valeur vide : pour effacer une saisie, envoyer null.")
-    saisies = dict(state.saisies)
+    saisies = dict(_dict(state.saisies))
     if value is None:
         saisies.pop(key, None)
     else:
-        saisies[key] = {"valeur": value, "par": f"{editor.role}:{editor.sub}", "le": now}
+        saisies[key] = {"valeur": entries.validate(part, value), "par": f"{editor.role}:{editor.sub}", "le": now}
     return replace(state, saisies=saisies)
 
 

@@ -205,3 +205,99 @@ def test_on_aws_the_page_logs_in_through_cognito_with_pkce(page, stack, api_for)
     assert b64url(hashlib.sha256(t["code_verifier"][0].encode()).digest()) == a["code_challenge"][0]
     assert call.value.headers["authorization"] == id_token     # API Gateway's Cognito authorizer: the token alone
     assert "code=" not in page.url
+
+
+def _without_optional_parts(xml: bytes) -> bytes:
+    """A Sconet Notes export without parcours, EPI nor AP for the élèves (LSU completes them)."""
+    root = etree.fromstring(_partial(xml))
+    for tag in ("liste-parcours", "epis-eleve", "acc-persos-eleve"):
+        for el in list(root.iter(f"{{{NS}}}{tag}")):
+            el.getparent().remove(el)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_pp_enters_a_parcours_and_an_epi_on_a_sconet_bilan_and_sees_a_refusal_in_french(login, page, api_for):
+    spec = SchoolSpec(uai="0794006F", divisions_par_niveau=1, eleves_par_division=1)
+    ref = generate_referentiel(spec)
+    for d in ref["divisions"]:
+        d["mode_import"] = "SCONET_NOTES"
+    ce = api_for(spec.uai)
+    ce.put_referentiel(ref)
+    s = ce.import_bytes(_without_optional_parts(generate_lsu_xml(spec, periodes=[1])))
+    assert {b["statut"] for b in s["bilans"] if b["division"] == "4A"} == {"IMPORTE"}
+    pp_id = next(d for d in ref["divisions"] if d["code"] == "4A")["profs_principaux"][0]
+
+    login(spec.uai, "PP", pp_id)
+    page.select_option("#r-division", "4A")
+    page.click("#rechercher")
+    page.locator("#resultats tr").first.locator("button", has_text="Ouvrir").click()
+    page.wait_for_selector("#bilan-titre:has-text('4A')")
+    # Every parcours is offered, and EPI and AP, to the PP; the vie scolaire is the CPE's.
+    for code in ("PAR_AVN", "PAR_CIT", "PAR_ART", "PAR_SAN"):
+        assert page.is_enabled(f"#b-parcours-{code}")
+    assert page.is_enabled("#b-epis .intitule") and page.is_enabled("#b-acc_persos .intitule")
+    assert page.is_disabled("#b-retards")
+
+    page.fill("#b-parcours-PAR_AVN", "Stage d'observation en entreprise réussi.")
+    page.fill("#b-epis .intitule", "Projet presse")
+    page.fill("#b-epis .commentaire", "x" * 601)                    # the field's maxlength stops typing…
+    page.evaluate("document.querySelector('#b-epis .commentaire').value = 'x'.repeat(601)")   # …not a script
+    page.click("#enregistrer")
+    page.wait_for_selector("#bilan-erreur:has-text('SAISIE_INVALIDE')")
+    assert "epis[1].commentaire_eleve" in page.inner_text("#bilan-erreur")
+    assert "Que faire ?" in page.inner_text("#bilan-erreur")
+
+    page.fill("#b-epis .commentaire", "Très bon travail d'équipe.")
+    page.click("#ajout-epis")
+    page.locator("#b-epis .intitule").nth(1).fill("Développement durable")
+    page.click("#enregistrer")
+    page.wait_for_selector("#bilan-etat:has-text('enregistré')")
+    assert page.inner_text("#bilan-erreur") == ""
+    assert page.input_value("#b-parcours-PAR_AVN") == "Stage d'observation en entreprise réussi."
+    assert [page.locator("#b-epis .intitule").nth(i).input_value() for i in range(2)] == ["Projet presse", "Développement durable"]
+    assert "saisi par professeur principal" in page.inner_text("#p-epis")
+
+    bilan = ce.call("GET", "/bilans", params={"division": "4A"}).json()["bilans"][0]
+    v = ce.call("GET", f"/bilans/{bilan['id_be']}/{bilan['bilan']}").json()
+    assert v["parcours"]["valeur"] == [{"code": "PAR_AVN", "texte": "Stage d'observation en entreprise réussi."}]
+    assert v["epis"]["valeur"] == [{"intitule": "Projet presse", "commentaire_eleve": "Très bon travail d'équipe."},
+                                   {"intitule": "Développement durable"}]
+    assert v["epis"]["par"] == f"PP:{pp_id}"
+
+
+def test_ce_sets_a_class_evaluation_system_and_reads_who_launched_the_import(login, page, api_for):
+    spec = SchoolSpec(uai="0794007G", divisions_par_niveau=1, eleves_par_division=1)
+    ce = api_for(spec.uai)
+    ce.put_referentiel(generate_referentiel(spec))
+    s = ce.import_bytes(generate_lsu_xml(spec, periodes=[1]))
+    login(spec.uai, "CE")
+    page.click("#menu button[data-page=page-parametrage]")
+    select = page.locator("select[aria-label=\"Système d'évaluation de la classe 5A\"]")
+    select.wait_for()
+    assert [o.strip() for o in select.locator("option").all_inner_texts()] == \
+        ["Non défini", "Notes", "Positionnement (échelle de 1 à 4)"]
+    with page.expect_request(lambda r: r.url.endswith("/referentiel/divisions/5A/evaluation") and r.method == "PUT") as call:
+        select.select_option("POSITIONNEMENT")
+    assert call.value.post_data_json == {"systeme_evaluation": "POSITIONNEMENT"}
+    page.wait_for_function("document.getElementById('parametrage-etat').textContent !== ''")
+
+    # The synthèse shows who launched the import and, per class, what the report stage counted;
+    # it renders what it is given defensively (missing fields, hostile text shown as text).
+    real = ce.call("GET", f"/imports/{s['import_id']}/synthese").json()
+    page.click("#menu button[data-page=page-import]")
+    page.evaluate("""(s) => afficherSynthese(s)""", {**real, "cree_par": "CE:dev", "classes": [
+        {"division": "5A", "niveau": "5", "mode": "SCONET_NOTES", "systeme_evaluation_fichier": "NOTES", "bilans": 3,
+         "par_periode": [{"libelle": "Trimestre 1", "bilans": 3, "rejetes": 1}],
+         "a_completer": {"bilans": 2, "manques": [{"partie": "elements_programme", "discipline": "Mathématiques",
+                                                   "bilans": 2, "qui": ["PP", "ENSEIGNANT"]},
+                                                  {"partie": "vie_scolaire", "bilans": 1, "qui": ["CPE"]}]}},
+        {"division": "<img src=x onerror=alert(1)>"}, None, "texte"]})
+    assert "Import lancé par chef d'établissement (dev)" in page.inner_text("#synthese-par")
+    rows = page.locator("#classes-synthese tr")
+    assert rows.count() == 2
+    first = rows.nth(0).inner_text()
+    for text in ("5A", "Import Sconet Notes", "Notes", "Trimestre 1 : 3 bilan(s), 1 rejeté(s)", "2 bilan(s) à compléter",
+                 "éléments de programme (Mathématiques) : 2 bilan(s) — à saisir par : professeur principal, enseignant",
+                 "vie scolaire : 1 bilan(s) — à saisir par : CPE"):
+        assert text in first, text
+    assert "<img src=x onerror=alert(1)>" in rows.nth(1).inner_text() and page.locator("#classes-synthese img").count() == 0

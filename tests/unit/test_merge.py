@@ -18,8 +18,8 @@ from chalicelib.domain import outcome as rules
 from chalicelib.domain.catalogue import ERREUR, message
 from chalicelib.domain.checks import EDITEUR, SCONET_NOTES
 from chalicelib.domain.merge import (
-    A_COMPLETER, COMPLET, EDITABLE, BilanState, EditRefused, Editor, apply_edit, completeness,
-    discipline_code, graded, lock, may_edit, merge_import, unlock, view,
+    A_COMPLETER, COMPLET, EDITABLE, BilanState, EditRefused, Editor, acquis_key, acquis_keys, apply_edit,
+    completeness, discipline_code, graded, lock, may_edit, merge_import, unlock, view,
 )
 from chalicelib.pipeline.split.bilans import split_bilans
 from chalicelib.pipeline.split.file_checks import check_file
@@ -620,14 +620,23 @@ def test_ce_unlocks_a_sconet_bilan_then_edits_and_imports_work(locked_sconet, co
 # --- roles -----------------------------------------------------------------------------------------------
 
 PARTS_WITHOUT_EP = ("acquis_conseils", "vie_scolaire", "parcours", "epis", "acc_persos")
+OPTIONAL_PARTS = ("parcours", "epis", "acc_persos")
+# A valid entry of each part (chalicelib/domain/entries.py).
+VALID = {"acquis_conseils": AG_MANUELLE, "vie_scolaire": VS_MANUELLE, "parcours": PARCOURS_MANUEL,
+         "epis": EPIS_MANUELS, "acc_persos": AP_MANUEL, "elements_programme": ["EP saisi"]}
+# The fiche: CE, PP and CPE complete the bilans and « peuvent aussi saisir les informations
+# facultatives suivantes : parcours, EPI, AP » (the whole matrix: test_roles.py).
 ROLE_TABLE = (
     [(e, p, None, True) for e in (CE, DCE) for p in PARTS_WITHOUT_EP]
     + [(e, "elements_programme", c, True) for e in (CE, DCE, PP) for c in (MATHS, FRANCAIS)]
     + [(PP, "acquis_conseils", None, True)]
-    + [(PP, p, None, False) for p in ("vie_scolaire", "parcours", "epis", "acc_persos")]
+    + [(PP, "vie_scolaire", None, False)]
+    + [(PP, p, None, True) for p in OPTIONAL_PARTS]
     + [(PP_AUTRE, "acquis_conseils", None, False), (PP_AUTRE, "elements_programme", MATHS, False)]
+    + [(PP_AUTRE, p, None, False) for p in OPTIONAL_PARTS]
     + [(CPE, "vie_scolaire", None, True)]
-    + [(CPE, p, None, False) for p in ("acquis_conseils", "parcours", "epis", "acc_persos")]
+    + [(CPE, "acquis_conseils", None, False)]
+    + [(CPE, p, None, True) for p in OPTIONAL_PARTS]
     + [(CPE, "elements_programme", MATHS, False)]
     + [(ENS, "elements_programme", MATHS, True), (ENS, "elements_programme", FRANCAIS, False),
        (ENS, "elements_programme", None, False)]
@@ -641,7 +650,7 @@ ROLE_TABLE = (
 def test_roles(complet, editor, part, code, allowed):
     assert may_edit(editor, part, code) is allowed
     s = imported(sconet(complet), SCONET_NOTES)
-    valeur = ["EP saisi"] if part == "elements_programme" else "saisie"
+    valeur = VALID[part]
     if not allowed:
         e = refused("FORBIDDEN", apply_edit, s, editor, part, valeur, T2, code=code)
         assert editor.role in e.message["message"]
@@ -688,8 +697,9 @@ def test_none_clears_an_entry(complet):
     assert v["acquis_conseils"] == ABSENT and v["acquis"][FRANCAIS]["elements_programme"] == EP_ABSENT
     assert v["manquants"] == all_ep_missing(complet) + ["appréciation générale"]
     # An entry replaces the previous one (who and when too).
-    s = apply_edit(s, CE, "vie_scolaire", {"nb_retards": 0}, T4)
-    assert view(s)["vie_scolaire"] == saisie_entry({"nb_retards": 0}, CE, T4)
+    zero = {"nb_retards": 0, "nb_abs_justifiees": 0, "nb_abs_injustifiees": 0}
+    s = apply_edit(s, CE, "vie_scolaire", zero, T4)
+    assert view(s)["vie_scolaire"] == saisie_entry(zero, CE, T4)
 
 
 # --- bugs ------------------------------------------------------------------------------------------------
@@ -734,11 +744,23 @@ def _allowed_edits(b: dict) -> list[tuple[Editor, str, str | None]]:
     out = [(e, p, None) for e in (CE, DCE) for p in PARTS_WITHOUT_EP]
     out += [(e, "elements_programme", c) for e in (CE, DCE, PP) for c in codes]
     out += [(PP, "acquis_conseils", None), (CPE, "vie_scolaire", None), (ENS, "elements_programme", MATHS)]
+    out += [(e, p, None) for e in (PP, CPE) for p in OPTIONAL_PARTS]
     return out
 
 
-# Blank entries are refused (BAD_REQUEST): the properties draw non-blank texts.
-_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20).filter(str.strip)
+def _entry_of(part: str, texte: str):
+    """A valid entry of `part` made of a drawn text."""
+    return {"acquis_conseils": texte, "elements_programme": [texte],
+            "vie_scolaire": {"nb_retards": len(texte), "nb_abs_justifiees": 0, "nb_abs_injustifiees": 1,
+                             "commentaire": texte},
+            "parcours": [{"code": "PAR_AVN", "texte": texte}],
+            "epis": [{"intitule": texte, "commentaire_eleve": texte}], "acc_persos": [{"intitule": texte}]}[part]
+
+
+# Blank entries are refused (BAD_REQUEST), and characters XML cannot carry (SAISIE_INVALIDE):
+# the properties draw non-blank texts of XML characters.
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="\ufffe\uffff"),
+                min_size=1, max_size=20).filter(str.strip)
 
 
 @hsettings(max_examples=200, deadline=None)
@@ -749,7 +771,7 @@ def test_property_manual_entries_survive_a_sconet_reimport_without_ag_and_vs(com
     edits = data.draw(st.lists(st.tuples(st.sampled_from(allowed), st.none() | _text), max_size=12), label="edits")
     s = imported(b, SCONET_NOTES)
     for n, ((editor, part, code), texte) in enumerate(edits):
-        valeur = None if texte is None else ([texte] if part == "elements_programme" else texte)
+        valeur = None if texte is None else _entry_of(part, texte)
         s = apply_edit(s, editor, part, valeur, f"2026-06-11T09:00:{n:02d}+00:00", code=code)
     different = data.draw(st.booleans(), label="different content")
     again = changed(b) if different else moved(b)
@@ -799,3 +821,104 @@ def test_property_no_manual_vie_scolaire_survives_a_file_with_one(complet, data)
         assert "vie_scolaire" not in current.saisies
     else:
         assert r.statut == rules.REJETE and len(r.messages) == 1
+
+
+# --- acquis keyed as the XSD keys a discipline (code, modalité d'élection, id-lv) -------------------
+
+def _two_of_one_code(complet: dict, **second) -> dict:
+    """`complet` as a Sconet Notes partial bilan with a second acquis of the maths code (another
+    discipline of the file: `second` changes its discipline)."""
+    b = sconet(complet)
+    maths = next(a for a in b["acquis"] if discipline_code(a) == MATHS)
+    other = copy.deepcopy(maths)
+    other["discipline"] = {**maths["discipline"], "libelle": "Mathématiques renforcées", **second}
+    other["moyenne_eleve"] = "8,5"
+    b["acquis"].append(other)
+    return b
+
+
+def test_acquis_key_is_the_code_when_unique_else_a_composite(complet):
+    maths = next(a for a in complet["acquis"] if discipline_code(a) == MATHS)
+    assert maths["discipline"]["modalite_election"] == "S"
+    lv = {**maths, "discipline": {**maths["discipline"], "modalite_election": "O"}}
+    assert acquis_key(maths) == MATHS and acquis_key(maths, [maths, lv]) == f"{MATHS}-S"
+    assert acquis_key(lv, [maths, lv]) == f"{MATHS}-O"
+    lv1 = {**maths, "discipline": {**maths["discipline"], "id_lv": "LV1"}}
+    lv2 = {**maths, "discipline": {**maths["discipline"], "id_lv": "LV2"}}
+    assert acquis_keys([lv1, lv2]) == [f"{MATHS}-S-LV1", f"{MATHS}-S-LV2"]
+    # Never two acquis under one key, whatever the bilan holds.
+    assert acquis_keys([maths, copy.deepcopy(maths), {}, {"discipline": "x"}]) == \
+        [f"{MATHS}-S-?#1", f"{MATHS}-S-?#2", "?-?-?#1", "?-?-?#2"]
+
+
+@pytest.mark.parametrize("second,keys", [({"modalite_election": "O"}, (f"{MATHS}-S", f"{MATHS}-O")),
+                                         ({"id_lv": "DI_LV2"}, (f"{MATHS}-S-?", f"{MATHS}-S-DI_LV2"))],
+                         ids=["two modalites", "lv1 lv2"])
+def test_two_acquis_of_one_code_are_both_shown_completed_and_printed(complet, second, keys):
+    from chalicelib.api.render import pdf
+    from pypdf import PdfReader
+    import io
+
+    b = _two_of_one_code(complet, **second)
+    s = imported(b, SCONET_NOTES)
+    v = view(s)
+    assert len(v["acquis"]) == len(b["acquis"]), "no acquis vanishes"
+    first, other = keys
+    assert v["acquis"][first]["discipline"] == libelle(next(a for a in complet["acquis"] if discipline_code(a) == MATHS))
+    assert v["acquis"][other]["discipline"] == "Mathématiques renforcées" and v["acquis"][other]["moyenne_eleve"] == "8,5"
+    assert FRANCAIS in v["acquis"], "a unique code keeps its plain key"
+    assert "éléments de programme en Mathématiques renforcées" in v["manquants"]
+    # The teacher of maths completes both (their service is the matière code); by key.
+    s = apply_edit(s, ENS, "elements_programme", ["Calcul littéral"], T2, code=other)
+    refused("BAD_REQUEST", apply_edit, s, ENS, "elements_programme", ["Géométrie"], T2, code=MATHS)
+    s = apply_edit(s, ENS, "elements_programme", ["Géométrie"], T2, code=first)
+    assert set(s.saisies) == {f"elements_programme/{first}", f"elements_programme/{other}"}
+    v = view(s)
+    assert v["acquis"][other]["elements_programme"] == saisie_entry(["Calcul littéral"], ENS, T2)
+    assert v["acquis"][first]["elements_programme"] == saisie_entry(["Géométrie"], ENS, T2)
+    assert not any("Mathématiques" in m for m in v["manquants"])
+    text = " ".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.render([v]))).pages).split())
+    assert "Calcul littéral" in text and "Géométrie" in text and "renforcées" in text
+
+
+def test_a_discipline_keeps_its_id_lv_through_the_split(schema, small_spec, small_xml):
+    """Index.shown drops the document id, not `id_lv` (the XSD's key): a file with an LV1 and an
+    LV2 of one code and one modalité gives a bilan whose two acquis have two keys."""
+    from lxml import etree
+    from chalicelib.pipeline.split.file_checks import NS
+    q = lambda n: f"{{{NS}}}{n}"                                      # noqa: E731
+    root = etree.fromstring(small_xml)
+    disciplines = root.find(f"{q('donnees')}/{q('disciplines')}")
+    maths = next(d for d in disciplines if d.get("code") == MATHS)
+    maths.set("id-lv", maths.get("id"))
+    twin = copy.deepcopy(maths)
+    twin.set("id", "DI_TWIN")
+    twin.set("id-lv", "DI_TWIN")
+    twin.set("libelle", "Mathématiques LV2")
+    disciplines.append(twin)
+    bilan = next(root.iter(q("bilan-periodique")))
+    liste = bilan.find(q("liste-acquis"))
+    acquis = next(a for a in liste if a.get("discipline-ref") == maths.get("id"))
+    other = copy.deepcopy(acquis)
+    other.set("discipline-ref", "DI_TWIN")
+    liste.append(other)
+    checked = check_file(etree.tostring(root, xml_declaration=True, encoding="UTF-8"), schema, small_spec.uai)
+    assert checked.ok, checked.erreurs
+    b = next(split_bilans(checked.root))
+    mine = [a for a in b["acquis"] if discipline_code(a) == MATHS]
+    assert [a["discipline"]["id_lv"] for a in mine] == [maths.get("id"), "DI_TWIN"]
+    assert acquis_keys(mine) == [f"{MATHS}-S-{maths.get('id')}", f"{MATHS}-S-DI_TWIN"]
+    assert len(view(imported(b, SCONET_NOTES))["acquis"]) == len(b["acquis"])
+
+
+def test_an_editeur_bilan_is_never_a_completer(complet):
+    """Éditeur data are complete by definition (the fiche; Pronote treats éléments de programme as
+    non-blocking): an Éditeur bilan without them is COMPLET, never « à compléter »."""
+    b = clone(complet)
+    for a in b["acquis"]:
+        a["elements_programme"] = []
+    s = merge_import(None, b, EDITEUR, "imp1", T1).state
+    v = view(s)
+    assert (v["statut"], v["manquants"]) == (COMPLET, []) and completeness(v) == (COMPLET, [])
+    # The same content under Sconet Notes is to complete.
+    assert view(imported(b, SCONET_NOTES))["manquants"] == all_ep_missing(b)

@@ -34,7 +34,7 @@ MATHS, FRANCAIS = "061300", "020700"
 CE, PP, CPE = Editor("CE", "ce1"), Editor("PP", "pp1", pp_of_division=True), Editor("CPE", "cpe1")
 ENS = Editor("ENSEIGNANT", "ens1", services=frozenset({MATHS}))
 AG_MANUELLE = "Trimestre sérieux ; poursuivre les efforts en mathématiques."
-VS_MANUELLE = {"nb_retards": 1, "nb_abs_justifiees": 2, "commentaire": "Saisie CPE."}
+VS_MANUELLE = {"nb_retards": 1, "nb_abs_justifiees": 2, "nb_abs_injustifiees": 0, "commentaire": "Saisie CPE."}
 PARCOURS_MANUEL = [{"code": "PAR_CIT", "texte": "Délégué de classe, investi."}]
 EPIS_MANUELS = [{"intitule": "Projet presse", "commentaire_eleve": "Très bon travail d'équipe."}]
 AP_MANUEL = [{"intitule": "Méthodologie", "commentaire_eleve": "Agenda mieux tenu."}]

@@ -48,86 +48,136 @@ def _p(text) -> Paragraph:
     return Paragraph(escape(str(text)) if text not in (None, "") else "—", _P)
 
 
-def _value(part: dict | None):
-    return (part or {}).get("valeur")
+# Total over whatever a view holds (merge.view shows only what is well-formed, but a PDF of a
+# hand-made or older view must not fail either): the helpers below read dicts, lists and texts
+# only, and print « — » for the rest.
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _label(table: dict, code) -> str | None:
+    """A code's French label (the code itself if unknown; None if it is no code)."""
+    if isinstance(code, bool) or not isinstance(code, (str, int)):
+        return None
+    return table.get(str(code), str(code))
+
+
+def _texts(*values) -> list[str]:
+    return [str(v) for v in values if isinstance(v, (str, int, float)) and not isinstance(v, bool) and v != ""]
+
+
+def _value(part):
+    return _dict(part).get("valeur")
 
 
 def _table(rows: list[list], widths: list[float]) -> Table:
-    t = Table(rows, colWidths=widths, repeatRows=1)
+    # splitInRow: a row taller than a page (long appreciations, many éléments de programme) is
+    # split across pages instead of failing the whole PDF.
+    t = Table(rows, colWidths=widths, repeatRows=1, splitInRow=1)
     t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3e3fd")),
                            ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return t
 
 
-def _names(enseignants: list[dict]) -> str:
-    return ", ".join(" ".join(x for x in (civilite_abregee(e.get("civilite")), e.get("nom")) if x)
-                     for e in enseignants or [])
+def _names(enseignants) -> str:
+    return ", ".join(" ".join(_texts(civilite_abregee(e.get("civilite") if isinstance(e.get("civilite"), str) else None),
+                                     e.get("nom")))
+                     for e in _list(enseignants) if isinstance(e, dict))
+
+
+def _title(b: dict) -> str:
+    if b.get("type") == "periodique":
+        p = _dict(b.get("periode"))
+        millesime = p.get("millesime")
+        year = (f" ({millesime}-{int(millesime) + 1})" if isinstance(millesime, str) and millesime.isascii()
+                and millesime.isdigit() and len(millesime) == 4 else "")
+        return f"Bilan périodique — période {p.get('indice', '—')} sur {p.get('nb_periodes', '—')}{year}"
+    return f"Bilan de fin de cycle {b.get('cycle') if b.get('cycle') is not None else '—'}"
+
+
+def _vie_scolaire(vs) -> str | None:
+    if not isinstance(vs, dict):
+        return None
+    def n(key):
+        return vs.get(key) if isinstance(vs.get(key), int) and not isinstance(vs.get(key), bool) else "—"
+    text = (f"Retards : {n('nb_retards')} — demi-journées d'absence justifiées : {n('nb_abs_justifiees')}, "
+            f"injustifiées : {n('nb_abs_injustifiees')}")
+    if n("nb_heures_manquees") != "—":
+        text += f" — heures de cours manquées : {n('nb_heures_manquees')}"
+    return text + "".join(f" — {c}" for c in _texts(vs.get("commentaire")))
 
 
 def bilan_story(b: dict, etablissement: str = "") -> list:
-    e = b.get("eleve") or {}
-    if b["type"] == "periodique":
-        p = b["periode"]
-        title = f"Bilan périodique — période {p['indice']} sur {p['nb_periodes']} ({p['millesime']}-{int(p['millesime']) + 1})"
-    else:
-        title = f"Bilan de fin de cycle {b['cycle']}"
-    story = [Paragraph(escape(title), _TITLE),
-             _p(f"{e.get('prenom')} {e.get('nom')} — classe {e.get('division')} — {etablissement}".rstrip(" —")),
-             _p(("Verrouillé" if b.get("verrouille") else "Non verrouillé")
-                + (" — à compléter : " + ", ".join(b["manquants"]) if b.get("manquants") else "")),
+    b = _dict(b)
+    e = _dict(b.get("eleve"))
+    manquants = _texts(*_list(b.get("manquants")))
+    story = [Paragraph(escape(_title(b)), _TITLE),
+             _p(" — ".join(_texts(" ".join(_texts(e.get("prenom"), e.get("nom"))) or None,
+                                  f"classe {e.get('division')}" if _texts(e.get("division")) else None,
+                                  etablissement))),
+             _p(("Verrouillé" if b.get("verrouille") is True else "Non verrouillé")
+                + (" — à compléter : " + ", ".join(manquants) if manquants else "")),
              Spacer(1, 4 * mm)]
-    if b["type"] == "periodique":
+    if b.get("type") == "periodique":
         rows = [[_p(h) for h in ("Matière", "Enseignants", "Éléments de programme", "Appréciation",
                                  "Moyenne / positionnement", "Moyenne de la classe")]]
-        for a in b["acquis"].values():
-            result = a.get("moyenne_eleve") or (f"Positionnement {a['positionnement']}" if a.get("positionnement") else "")
-            rows.append([_p(a["discipline"]), _p(_names(a.get("enseignants"))),
-                         _p("; ".join(_value(a["elements_programme"]) or [])), _p(a.get("appreciation")),
-                         _p(result), _p(a.get("moyenne_structure"))])
+        for a in _dict(b.get("acquis")).values():
+            if not isinstance(a, dict):
+                continue
+            moyenne, positionnement = _texts(a.get("moyenne_eleve")), _texts(a.get("positionnement"))
+            result = moyenne[0] if moyenne else (f"Positionnement {positionnement[0]}" if positionnement else "")
+            rows.append([_p(" ".join(_texts(a.get("discipline")))), _p(_names(a.get("enseignants"))),
+                         _p("; ".join(_texts(*_list(_value(a.get("elements_programme")))))),
+                         _p(" ".join(_texts(a.get("appreciation")))), _p(result),
+                         _p(" ".join(_texts(a.get("moyenne_structure"))))])
         story += [Paragraph("Suivi des acquis scolaires", _H),
                   _table(rows, [34 * mm, 24 * mm, 38 * mm, 50 * mm, 17 * mm, 17 * mm])]
         for label, key, fmt in (("Enseignements pratiques interdisciplinaires", "epis", _group),
                                 ("Accompagnement personnalisé", "acc_persos", _group),
                                 ("Parcours éducatifs", "parcours", _parcours)):
-            items = _value(b.get(key)) or []
+            items = [x for x in _list(_value(b.get(key))) if isinstance(x, dict)]
             if items:
                 story += [Paragraph(label, _H)] + [_p(fmt(x)) for x in items]
-        modalites = b.get("modalites_accompagnement") or []
+        modalites = [m for m in _list(b.get("modalites_accompagnement")) if isinstance(m, dict)]
         if modalites:
             story += [Paragraph("Modalités d'accompagnement", _H)] + [
-                _p(" — ".join(x for x in (MODALITES.get(m["code"], m["code"]), m.get("complement_ppre"),
-                                          m.get("complement_contrat_reussite")) if x)) for m in modalites]
-        story += [Paragraph("Appréciation générale", _H), _p(_value(b.get("acquis_conseils")))]
-        vs = _value(b.get("vie_scolaire"))
-        story += [Paragraph("Vie scolaire", _H), _p(
-            f"Retards : {vs.get('nb_retards')} — demi-journées d'absence justifiées : {vs.get('nb_abs_justifiees')}, "
-            f"injustifiées : {vs.get('nb_abs_injustifiees')}" + (f" — {vs['commentaire']}" if vs.get("commentaire") else "")
-            if vs else None)]
+                _p(" — ".join(_texts(_label(MODALITES, m.get("code")), m.get("complement_ppre"),
+                                     m.get("complement_contrat_reussite")))) for m in modalites]
+        ag = _value(b.get("acquis_conseils"))
+        story += [Paragraph("Appréciation générale", _H), _p(ag if isinstance(ag, str) else None)]
+        story += [Paragraph("Vie scolaire", _H), _p(_vie_scolaire(_value(b.get("vie_scolaire"))))]
     else:
         rows = [[_p("Domaine du socle commun"), _p("Positionnement")]]
-        for d in _value(b.get("socle")) or []:
-            rows.append([_p(SOCLE_DOMAINES.get(d["code"], d["code"])), _p(SOCLE_NIVEAUX.get(str(d["positionnement"])))])
+        for d in _list(_value(b.get("socle"))):
+            if isinstance(d, dict):
+                rows.append([_p(_label(SOCLE_DOMAINES, d.get("code"))), _p(_label(SOCLE_NIVEAUX, d.get("positionnement")))])
+        synthese = _value(b.get("synthese"))
         story += [Paragraph("Maîtrise des composantes du socle", _H), _table(rows, [130 * mm, 47 * mm]),
-                  Paragraph("Synthèse des acquis scolaires", _H), _p(_value(b.get("synthese")))]
+                  Paragraph("Synthèse des acquis scolaires", _H), _p(synthese if isinstance(synthese, str) else None)]
         ens = b.get("enseignement_complement")
-        if ens:
+        if isinstance(ens, dict) and _label(ENS_COMPLEMENT, ens.get("code")):
             level = {"1": "objectifs atteints", "2": "objectifs dépassés"}.get(str(ens.get("positionnement")), "")
             story += [Paragraph("Enseignement de complément", _H),
-                      _p(f"{ENS_COMPLEMENT.get(ens['code'], ens['code'])} {('— ' + level) if level else ''}")]
+                      _p(f"{_label(ENS_COMPLEMENT, ens.get('code'))} {('— ' + level) if level else ''}")]
     story += [Spacer(1, 8 * mm), _table([[_p("Le professeur principal"), _p("Le chef d'établissement"),
                                           _p("Les responsables légaux")], ["", "", ""]], [59 * mm] * 3)]
     return story
 
 
 def _group(g: dict) -> str:
-    definition = g.get("definition") or {}
-    text = g.get("intitule") or definition.get("intitule") or ""
-    return " — ".join(x for x in (text, g.get("commentaire"), g.get("commentaire_eleve")) if x)
+    definition = _dict(g.get("definition"))
+    text = (_texts(g.get("intitule")) or _texts(definition.get("intitule")) or [""])[0]
+    return " — ".join(_texts(text, g.get("commentaire"), g.get("commentaire_eleve")))
 
 
 def _parcours(p: dict) -> str:
-    return f"{PARCOURS.get(p.get('code'), p.get('code'))} : {p.get('texte') or ''}"
+    return f"{_label(PARCOURS, p.get('code')) or '—'} : {' '.join(_texts(p.get('texte')))}"
 
 
 def render(bilans: list[dict], etablissement: str = "") -> bytes:
@@ -146,7 +196,7 @@ def render(bilans: list[dict], etablissement: str = "") -> bytes:
 
 def file_name(*parts: str) -> str:
     """A French file name, ASCII-safe for every browser (accents folded, spaces as dashes)."""
-    text = "-".join(p for p in parts if p)
+    text = "-".join(str(p) for p in parts if p)
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^A-Za-z0-9._-]+", "-", folded).strip("-") + ".pdf"
 

@@ -49,7 +49,8 @@ async function api(method, path, body) {
   const r = await fetch(path, { method, headers: { "Authorization": autorisation(), "Content-Type": "application/json" },
                                 body: body === undefined ? undefined : JSON.stringify(body) });
   const data = await r.json().catch(() => ({}));
-  if (!r.ok) { const e = data.erreur || {}; const err = new Error("[" + (e.code || r.status) + "] " + (e.message || "Erreur")); err.status = r.status; throw err; }
+  if (!r.ok) { const e = data.erreur || {}; const err = new Error("[" + (e.code || r.status) + "] " + (e.message || "Erreur") + (e.conseil ? " — Que faire ? " + e.conseil : ""));
+               err.status = r.status; err.code = e.code; throw err; }
   return data;
 }
 
@@ -169,6 +170,8 @@ function afficherSynthese(s) {
   synthese = s;
   $("bloc-synthese").hidden = false;
   $("synthese-entete").textContent = "Import " + s.import_id + " — " + s.fichier.nom + " — " + s.statut + (s.pre_controle ? " (pré-contrôle)" : "");
+  $("synthese-par").textContent = s.cree_par ? "Import lancé par " + qui(s.cree_par) : "";
+  afficherClasses(s.classes);
   const t = s.totaux; $("totaux").replaceChildren(
     el("span", "Bilans : " + t.bilans), el("span", "Importés : " + t.importes), el("span", "dont mis à jour : " + t.mis_a_jour),
     el("span", "Inchangés : " + t.inchanges), el("span", "Rejetés : " + t.rejetes), el("span", "Avec avertissement : " + t.avertissements));
@@ -181,6 +184,33 @@ function afficherSynthese(s) {
   options($("filtre-niveau"), [...new Set(divisions.map(niveauDe))], "Tous");
   options($("filtre-code"), Object.keys(s.codes || {}), "Tous");
   remplirBilans();
+}
+// "ROLE:sub" → « chef d'établissement (dev) ».
+const qui = (par) => { const [role, ...sub] = String(par).split(":"); return (ROLES[role] || role) + (sub.length && sub.join(":") ? " (" + sub.join(":") + ")" : ""); };
+const texte = (v) => (v === undefined || v === null || v === "" ? "—" : String(v));
+const liste = (v) => (Array.isArray(v) ? v : []);
+const PARTIES_NOMS = { acquis_conseils: "appréciation générale", vie_scolaire: "vie scolaire", elements_programme: "éléments de programme",
+                       parcours: "parcours", epis: "EPI", acc_persos: "accompagnement personnalisé" };
+// The synthèse's `classes` (filled by the report stage): rendered defensively, any field may be missing.
+function afficherClasses(classes) {
+  const lignes = liste(classes).filter((c) => c && typeof c === "object").map((c) => {
+    const tr = el("tr");
+    const periodes = el("td");
+    liste(c.par_periode).filter((p) => p && typeof p === "object").forEach((p) => {
+      periodes.append(el("div", texte(p.libelle) + " : " + texte(p.bilans) + " bilan(s)" + (p.rejetes ? ", " + p.rejetes + " rejeté(s)" : "")));
+    });
+    const reste = el("td"); const a = c.a_completer && typeof c.a_completer === "object" ? c.a_completer : {};
+    if (a.bilans) reste.append(el("div", a.bilans + " bilan(s) à compléter"));
+    liste(a.manques).filter((m) => m && typeof m === "object").forEach((m) => {
+      reste.append(el("div", (PARTIES_NOMS[m.partie] || texte(m.partie)) + (m.discipline ? " (" + m.discipline + ")" : "") + " : "
+        + texte(m.bilans) + " bilan(s)" + (liste(m.qui).length ? " — à saisir par : " + liste(m.qui).map((r) => ROLES[r] || String(r)).join(", ") : "")));
+    });
+    tr.append(el("td", texte(c.division)), el("td", texte(c.niveau)), el("td", MODES[c.mode] || texte(c.mode)),
+              el("td", SYSTEMES[c.systeme_evaluation_fichier] || texte(c.systeme_evaluation_fichier)), el("td", texte(c.bilans)), periodes, reste);
+    return tr;
+  });
+  $("classes-synthese").replaceChildren(...lignes);
+  $("bloc-classes").hidden = lignes.length === 0;
 }
 function remplirBilans() {
   if (!synthese) return;
@@ -257,42 +287,94 @@ $("pdf-classe").addEventListener("click", () => {
 
 // --- compléter un bilan -----------------------------------------------------------------------------
 let courant = null;
-// Which parts each role enters (the API enforces it; the form only offers what is allowed).
-const PARTIES = { CE: ["acquis_conseils", "vie_scolaire", "parcours", "elements_programme"],
-                  DELEGUE_CE: ["acquis_conseils", "vie_scolaire", "parcours", "elements_programme"],
-                  PP: ["acquis_conseils", "elements_programme"], CPE: ["vie_scolaire"], ENSEIGNANT: ["elements_programme"] };
+// Which parts each role enters (the API enforces it; the form only offers what is allowed). The
+// fiche: CE, PP and CPE « peuvent aussi saisir les informations facultatives : parcours, EPI, AP ».
+const FACULTATIVES = ["parcours", "epis", "acc_persos"];
+const PARTIES = { CE: ["acquis_conseils", "vie_scolaire", "elements_programme", ...FACULTATIVES],
+                  DELEGUE_CE: ["acquis_conseils", "vie_scolaire", "elements_programme", ...FACULTATIVES],
+                  PP: ["acquis_conseils", "elements_programme", ...FACULTATIVES], CPE: ["vie_scolaire", ...FACULTATIVES],
+                  ENSEIGNANT: ["elements_programme"] };
+const PARCOURS = { PAR_AVN: "Parcours Avenir", PAR_ART: "Parcours d'éducation artistique et culturelle",
+                   PAR_CIT: "Parcours citoyen", PAR_SAN: "Parcours éducatif de santé" };
 const peut = (partie) => (PARTIES[identite.role] || []).includes(partie);
-const prov = (p) => p.provenance === "IMPORT" ? "importé (non modifiable)" : p.provenance === "SAISIE" ? "saisi par " + p.par + " le " + p.le : "à saisir";
+const prov = (p) => !p ? "" : p.provenance === "IMPORT" ? "importé (non modifiable)" : p.provenance === "SAISIE" ? "saisi par " + qui(p.par) + " le " + texte(p.le) : "à saisir";
+const figee = (b, partie) => !b[partie] || b[partie].provenance === "IMPORT" || b.verrouille || !peut(partie);
 async function ouvrirBilan(idBe, bilan) {
   courant = { idBe, bilan };
   afficher("page-bilan");
   try { montrerBilan(await api("GET", "/bilans/" + idBe + "/" + bilan)); } catch (e) { $("bilan-etat").textContent = e.message; }
 }
+// EPI and AP: one row per entry (intitulé, comment for the élève).
+function ligneGroupe(partie, g, n, fige) {
+  const div = el("div", undefined, "ligne groupe");
+  const lib = partie === "epis" ? "EPI" : "AP";
+  const i = el("input"); i.type = "text"; i.maxLength = 150; i.className = "intitule";
+  i.setAttribute("aria-label", lib + " " + n + " : intitulé"); i.value = (g && (g.intitule || (g.definition || {}).intitule)) || "";
+  const c = el("textarea"); c.maxLength = 600; c.className = "commentaire";
+  c.setAttribute("aria-label", lib + " " + n + " : commentaire pour l'élève"); c.value = (g && (g.commentaire_eleve || g.commentaire)) || "";
+  i.disabled = c.disabled = fige;
+  const d1 = el("div"); d1.append(i); const d2 = el("div"); d2.append(c);
+  div.append(d1, d2);
+  return div;
+}
+function montrerGroupes(b, partie) {
+  const fige = figee(b, partie);
+  const valeurs = liste(b[partie] && b[partie].valeur).filter((g) => g && typeof g === "object");
+  const lignes = valeurs.map((g, n) => ligneGroupe(partie, g, n + 1, fige));
+  if (!fige && !lignes.length) lignes.push(ligneGroupe(partie, null, 1, false));
+  $("b-" + partie).replaceChildren(...lignes);
+  $("ajout-" + partie).hidden = fige;
+  $("p-" + partie).textContent = prov(b[partie]);
+}
+function lireGroupes(partie) {
+  const out = [];
+  $("b-" + partie).querySelectorAll(".groupe").forEach((d) => {
+    const intitule = d.querySelector(".intitule").value.trim(), commentaire = d.querySelector(".commentaire").value.trim();
+    if (intitule) out.push(commentaire ? { intitule, commentaire_eleve: commentaire } : { intitule });
+  });
+  return out;
+}
+const groupesDe = (b, partie) => liste(b[partie] && b[partie].valeur).filter((g) => g && typeof g === "object")
+  .map((g) => g.commentaire_eleve ? { intitule: g.intitule, commentaire_eleve: g.commentaire_eleve } : { intitule: g.intitule });
+FACULTATIVES.filter((p) => p !== "parcours").forEach((partie) => $("ajout-" + partie).addEventListener("click", () => {
+  $("b-" + partie).append(ligneGroupe(partie, null, $("b-" + partie).querySelectorAll(".groupe").length + 1, false));
+}));
 function montrerBilan(b) {
   courant.vue = b;
   const e = b.eleve || {};
-  $("bilan-titre").textContent = e.prenom + " " + e.nom + " — classe " + e.division + " — " +
-    (b.type === "periodique" ? "période " + b.periode.indice + "/" + b.periode.nb_periodes : "fin de cycle " + b.cycle) + " — mode " + b.mode;
+  const p = b.periode || {};
+  $("bilan-titre").textContent = texte(e.prenom) + " " + texte(e.nom) + " — classe " + texte(e.division) + " — " +
+    (b.type === "periodique" ? "période " + texte(p.indice) + "/" + texte(p.nb_periodes) : "fin de cycle " + texte(b.cycle)) + " — mode " + texte(b.mode);
   $("bilan-etat").textContent = (b.verrouille ? "Verrouillé" : "Non verrouillé") + " — " + (b.statut === "COMPLET" ? "complet" : "à compléter");
-  $("bilan-manquants").replaceChildren(...(b.manquants || []).map((m) => el("li", "Manque : " + m)));
-  $("b-ag").value = b.acquis_conseils.valeur || ""; $("p-ag").textContent = prov(b.acquis_conseils);
-  $("b-ag").disabled = b.acquis_conseils.provenance === "IMPORT" || b.verrouille || !peut("acquis_conseils");
-  const vs = b.vie_scolaire.valeur || {};
+  $("bilan-manquants").replaceChildren(...liste(b.manquants).map((m) => el("li", "Manque : " + m)));
+  const ag = b.acquis_conseils || {};
+  $("b-ag").value = typeof ag.valeur === "string" ? ag.valeur : ""; $("p-ag").textContent = prov(ag);
+  $("b-ag").disabled = figee(b, "acquis_conseils");
+  const vs = (b.vie_scolaire && b.vie_scolaire.valeur) || {};
   $("b-retards").value = vs.nb_retards ?? ""; $("b-absj").value = vs.nb_abs_justifiees ?? ""; $("b-absi").value = vs.nb_abs_injustifiees ?? "";
+  $("b-heures").value = vs.nb_heures_manquees ?? ""; $("b-vs-commentaire").value = vs.commentaire || "";
   $("p-vs").textContent = prov(b.vie_scolaire);
-  ["b-retards", "b-absj", "b-absi"].forEach((id) => { $(id).disabled = b.vie_scolaire.provenance === "IMPORT" || b.verrouille || !peut("vie_scolaire"); });
-  const cit = (b.parcours.valeur || []).find((p) => p.code === "PAR_CIT");
-  $("b-parcours").value = cit ? cit.texte : ""; $("p-parcours").textContent = prov(b.parcours);
-  $("b-parcours").disabled = b.parcours.provenance === "IMPORT" || b.verrouille || !peut("parcours");
+  ["b-retards", "b-absj", "b-absi", "b-heures", "b-vs-commentaire"].forEach((id) => { $(id).disabled = figee(b, "vie_scolaire"); });
+  const parcours = liste(b.parcours && b.parcours.valeur);
+  $("b-parcours").replaceChildren(...Object.entries(PARCOURS).map(([code, libelle]) => {
+    const div = el("div"); const t = el("textarea"); t.id = "b-parcours-" + code; t.dataset.code = code; t.maxLength = 600;
+    const lab = el("label", libelle + " (appréciation)"); lab.htmlFor = t.id;
+    const x = parcours.find((q) => q && q.code === code); t.value = (x && x.texte) || "";
+    t.disabled = figee(b, "parcours");
+    div.append(lab, t); return div;
+  }));
+  $("p-parcours").textContent = prov(b.parcours);
+  montrerGroupes(b, "epis"); montrerGroupes(b, "acc_persos");
   $("verrouiller").hidden = b.verrouille || !["CE", "DELEGUE_CE", "PP"].includes(identite.role);
   $("deverrouiller").hidden = !b.verrouille || identite.role !== "CE" || b.mode === "EDITEUR";
   $("b-disciplines").replaceChildren(...Object.entries(b.acquis || {}).map(([code, a]) => {
     const tr = el("tr"); const input = el("input"); input.type = "text"; input.dataset.code = code;
-    input.setAttribute("aria-label", "Éléments de programme en " + a.discipline);
-    input.value = (a.elements_programme.valeur || []).join(" ; ");
-    input.disabled = a.elements_programme.provenance === "IMPORT" || b.verrouille || !peut("elements_programme");
-    const td = el("td"); td.append(input, el("span", " " + prov(a.elements_programme), "provenance"));
-    tr.append(el("td", a.discipline), el("td", a.moyenne_eleve || (a.positionnement ? "Positionnement " + a.positionnement : "—")), td);
+    input.setAttribute("aria-label", "Éléments de programme en " + texte(a.discipline));
+    const ep = a.elements_programme || {};
+    input.value = liste(ep.valeur).join(" ; ");
+    input.disabled = ep.provenance === "IMPORT" || b.verrouille || !peut("elements_programme");
+    const td = el("td"); td.append(input, el("span", " " + prov(ep), "provenance"));
+    tr.append(el("td", texte(a.discipline)), el("td", a.moyenne_eleve || (a.positionnement ? "Positionnement " + a.positionnement : "—")), td);
     return tr;
   }));
 }
@@ -302,24 +384,46 @@ async function saisir(partie, valeur, discipline) {
 $("form-bilan").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const b = courant.vue; let vue = b;
+  $("bilan-erreur").textContent = "";
   try {
-    if (!$("b-ag").disabled && $("b-ag").value.trim() !== (b.acquis_conseils.valeur || "")) vue = await saisir("acquis_conseils", $("b-ag").value.trim() || null);
+    if (!$("b-ag").disabled && $("b-ag").value.trim() !== ((b.acquis_conseils || {}).valeur || "")) vue = await saisir("acquis_conseils", $("b-ag").value.trim() || null);
     const vs = [$("b-retards").value, $("b-absj").value, $("b-absi").value];
-    if (!$("b-retards").disabled && vs.every((v) => v !== "") && JSON.stringify(vs.map(Number)) !==
-        JSON.stringify([b.vie_scolaire.valeur?.nb_retards, b.vie_scolaire.valeur?.nb_abs_justifiees, b.vie_scolaire.valeur?.nb_abs_injustifiees]))
-      vue = await saisir("vie_scolaire", { nb_retards: +vs[0], nb_abs_justifiees: +vs[1], nb_abs_injustifiees: +vs[2] });
-    const cit = (b.parcours.valeur || []).find((p) => p.code === "PAR_CIT");
-    if (!$("b-parcours").disabled && $("b-parcours").value.trim() !== (cit ? cit.texte : ""))
-      vue = await saisir("parcours", $("b-parcours").value.trim() ? [{ code: "PAR_CIT", texte: $("b-parcours").value.trim() }] : null);
+    const avant = (b.vie_scolaire && b.vie_scolaire.valeur) || {};
+    if (!$("b-retards").disabled && vs.every((v) => v !== "")) {
+      const valeur = { nb_retards: +vs[0], nb_abs_justifiees: +vs[1], nb_abs_injustifiees: +vs[2] };
+      if ($("b-heures").value !== "") valeur.nb_heures_manquees = +$("b-heures").value;
+      if ($("b-vs-commentaire").value.trim()) valeur.commentaire = $("b-vs-commentaire").value.trim();
+      const ancienne = { nb_retards: avant.nb_retards, nb_abs_justifiees: avant.nb_abs_justifiees, nb_abs_injustifiees: avant.nb_abs_injustifiees };
+      if (avant.nb_heures_manquees !== undefined && avant.nb_heures_manquees !== null) ancienne.nb_heures_manquees = avant.nb_heures_manquees;
+      if (avant.commentaire) ancienne.commentaire = avant.commentaire;
+      if (JSON.stringify(valeur) !== JSON.stringify(ancienne)) vue = await saisir("vie_scolaire", valeur);
+    }
+    if (!figee(b, "parcours")) {
+      const valeur = [...document.querySelectorAll("#b-parcours textarea")].filter((t) => t.value.trim())
+        .map((t) => ({ code: t.dataset.code, texte: t.value.trim() }));
+      const ancienne = liste(b.parcours && b.parcours.valeur).map((q) => ({ code: q.code, texte: q.texte }));
+      const tri = (l) => JSON.stringify([...l].sort((x, y) => String(x.code).localeCompare(String(y.code))));
+      if (tri(valeur) !== tri(ancienne)) vue = await saisir("parcours", valeur.length ? valeur : null);
+    }
+    for (const partie of ["epis", "acc_persos"]) {
+      if (figee(b, partie)) continue;
+      const valeur = lireGroupes(partie);
+      if (JSON.stringify(valeur) !== JSON.stringify(groupesDe(b, partie))) vue = await saisir(partie, valeur.length ? valeur : null);
+    }
     for (const input of document.querySelectorAll("#b-disciplines input")) {
-      const avant = (b.acquis[input.dataset.code].elements_programme.valeur || []).join(" ; ");
-      if (!input.disabled && input.value.trim() !== avant) {
-        const liste = input.value.split(";").map((x) => x.trim()).filter(Boolean);
-        vue = await saisir("elements_programme", liste.length ? liste : null, input.dataset.code);
+      const ep = (b.acquis[input.dataset.code] || {}).elements_programme || {};
+      if (!input.disabled && input.value.trim() !== liste(ep.valeur).join(" ; ")) {
+        const libelles = input.value.split(";").map((x) => x.trim()).filter(Boolean);
+        vue = await saisir("elements_programme", libelles.length ? libelles : null, input.dataset.code);
       }
     }
     montrerBilan(vue); $("bilan-etat").textContent += " — enregistré.";
-  } catch (e) { $("bilan-etat").textContent = e.message; }
+  } catch (e) {
+    // A refused entry: its French message (and what to do); the form keeps what was typed, the
+    // parts saved before the refusal are the bilan's now (the next save compares with them).
+    $("bilan-erreur").textContent = e.message;
+    courant.vue = vue;
+  }
 });
 async function verrou(methode) {
   try { montrerBilan(await api(methode, "/bilans/" + courant.idBe + "/" + courant.bilan + "/verrou")); }
@@ -332,6 +436,7 @@ $("bilan-pdf").addEventListener("click", () => telecharger("/bilans/" + courant.
 
 // --- paramétrage des classes ------------------------------------------------------------------------
 const MODES = { EDITEUR: "Import Éditeurs", SCONET_NOTES: "Import Sconet Notes", SAISIE: "Saisie dans LSU" };
+const SYSTEMES = { NOTES: "Notes", POSITIONNEMENT: "Positionnement (échelle de 1 à 4)" };
 async function parametrage() {
   try {
     const { divisions } = await api("GET", "/divisions");
@@ -344,7 +449,15 @@ async function parametrage() {
         catch (e) { $("parametrage-etat").textContent = e.message; }
       });
       const td = el("td"); td.append(sel);
-      tr.append(el("td", d.code), el("td", d.niveau), td);
+      const eva = el("select"); eva.setAttribute("aria-label", "Système d'évaluation de la classe " + d.code);
+      [["", "Non défini"], ...Object.entries(SYSTEMES)].forEach(([v, t]) => { const o = el("option", t); o.value = v; o.selected = v === (d.systeme_evaluation || ""); eva.append(o); });
+      eva.addEventListener("change", async () => {
+        try { await api("PUT", "/referentiel/divisions/" + encodeURIComponent(d.code) + "/evaluation", { systeme_evaluation: eva.value || null });
+              $("parametrage-etat").textContent = "Classe " + d.code + " : système d'évaluation " + (SYSTEMES[eva.value] || "non défini") + "."; }
+        catch (e) { $("parametrage-etat").textContent = e.message; }
+      });
+      const td2 = el("td"); td2.append(eva);
+      tr.append(el("td", d.code), el("td", d.niveau), td, td2);
       return tr;
     }));
   } catch (e) { $("parametrage-etat").textContent = e.message; }

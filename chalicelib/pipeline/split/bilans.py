@@ -192,12 +192,15 @@ class Index:
         return d
 
     def shown(self, d: dict | None) -> dict | None:
-        """A definition as bilans carry it (without document ids), built once and shared."""
+        """A definition as bilans carry it (without its document id), built once and shared. A
+        discipline keeps its `id_lv`: with its code and modalité d'élection, it is the XSD's key
+        of a discipline (`disciplineConstraint`), the one thing telling apart two acquis of one code
+        and one modalité (merge.acquis_keys)."""
         if d is None:
             return None
         key = d["id"]
         if key not in self.public:
-            self.public[key] = {k: v for k, v in d.items() if k not in ("id", "id_lv")}
+            self.public[key] = {k: v for k, v in d.items() if k != "id"}
         return self.public[key]
 
     def ref(self, kind: str, el: etree._Element, attribute: str) -> dict | None:
