@@ -78,6 +78,11 @@ def set_division_mode(code):
     return referentiel.set_division_mode(app.current_request, get_runtime(), code)
 
 
+@app.route("/referentiel/divisions/{code}/evaluation", methods=["PUT"])
+def set_division_evaluation(code):
+    return referentiel.set_division_evaluation(app.current_request, get_runtime(), code)
+
+
 @app.route("/bilans", methods=["GET"])
 def search_bilans():
     return bilans.search_bilans(app.current_request, get_runtime())

@@ -75,6 +75,8 @@ class ResultatItem(Model):
     cycle = NumberAttribute(null=True)
     ligne = NumberAttribute(null=True)
     messages = JSONAttribute(default=list)
+    systeme_evaluation = UnicodeAttribute(null=True)
+    a_completer = JSONAttribute(null=True)
     # Results outlive the school year (the synthèse itself is kept in S3); DynamoDB's TTL removes
     # them after RESULTATS_RETENTION (infra/: TTL on this attribute).
     expire_le = TTLAttribute(null=True)
@@ -238,7 +240,8 @@ def bilan_item(models: Models, write: BilanWrite) -> BilanItem:
 def result_item(models: Models, result: Result) -> ResultatItem:
     return models.Resultat(import_key(result.uai, result.import_id), result.bilan_id, type=result.type,
                            statut=result.statut, eleve=result.eleve, periode=result.periode, cycle=result.cycle,
-                           ligne=result.ligne, messages=result.messages, expire_le=RESULTATS_RETENTION)
+                           ligne=result.ligne, messages=result.messages, systeme_evaluation=result.systeme_evaluation,
+                           a_completer=result.a_completer or None, expire_le=RESULTATS_RETENTION)
 
 
 # --- repositories ---------------------------------------------------------------------------------
@@ -305,7 +308,7 @@ class DynamoResults:
     def of_import(self, uai: str, import_id: str) -> list[Result]:
         return [Result(uai, import_id, r.bilan_id, r.type, r.statut, r.eleve, r.periode,
                        None if r.cycle is None else int(r.cycle), None if r.ligne is None else int(r.ligne),
-                       r.messages or [])
+                       r.messages or [], r.systeme_evaluation, r.a_completer)
                 for r in self.models.Resultat.query(import_key(uai, import_id), consistent_read=True)]
 
     def commit(self, batch: Batch) -> BatchRefused | None:

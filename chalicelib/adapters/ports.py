@@ -109,10 +109,13 @@ class Result:
     cycle: int | None = None
     ligne: int | None = None
     messages: list = field(default_factory=list)
+    systeme_evaluation: str | None = None     # what the bilan's acquis follow: NOTES, POSITIONNEMENT, MIXTE
+    a_completer: list | None = None           # what a Sconet Notes bilan lacks after the import
 
     def as_dict(self) -> dict:
         return {"type": self.type, "statut": self.statut, "eleve": self.eleve, "periode": self.periode,
-                "cycle": self.cycle, "ligne": self.ligne, "messages": self.messages}
+                "cycle": self.cycle, "ligne": self.ligne, "messages": self.messages,
+                "systeme_evaluation": self.systeme_evaluation, "a_completer": self.a_completer or []}
 
 
 @dataclass

@@ -14,7 +14,7 @@ from chalicelib.adapters.ports import Conflict
 from chalicelib.api.auth import Identity
 from chalicelib.api.errors import ApiError, body_of, current_school, endpoint, json_response
 from chalicelib.domain import catalogue
-from chalicelib.domain.vocabulary import Mode, ou
+from chalicelib.domain.vocabulary import Mode, SystemeEvaluation, ou
 
 def referentiel_key(uai: str, sha256: str) -> str:
     """Each version of a référentiel is an immutable object named by its content."""
@@ -88,16 +88,31 @@ def get_referentiel(request, rt, who: Identity) -> Response:
 @endpoint("division:mode")
 def set_division_mode(request, rt, who: Identity, code: str) -> Response:
     """The chef d'établissement sets a division's import mode (EDITEUR, SCONET_NOTES, SAISIE)."""
-    from chalicelib.referentiel import validate_referentiel
     mode = body_of(request).get("mode_import")
     if mode not in tuple(Mode):
         raise ApiError("BAD_REQUEST", f"« mode_import » doit valoir {ou(Mode)}.")
+    return _set_division(rt, who, code, "mode_import", mode)
+
+
+@endpoint("division:mode")
+def set_division_evaluation(request, rt, who: Identity, code: str) -> Response:
+    """The chef d'établissement sets a division's evaluation system (NOTES, POSITIONNEMENT), or
+    unsets it (null): LSU accepts one evaluation system per class."""
+    body = body_of(request)
+    if "systeme_evaluation" not in body or body["systeme_evaluation"] not in (*SystemeEvaluation, None):
+        raise ApiError("BAD_REQUEST", f"« systeme_evaluation » doit valoir {ou(SystemeEvaluation)} ou null.")
+    return _set_division(rt, who, code, "systeme_evaluation", body["systeme_evaluation"])
+
+
+def _set_division(rt, who: Identity, code: str, field: str, value) -> Response:
+    """A class parameter of the référentiel, as a new version replacing only the one read."""
+    from chalicelib.referentiel import validate_referentiel
     data, etab = read_referentiel(rt, who.uai)
     divisions = [d for d in data["divisions"] if d["code"] == code]
     if not divisions:
         raise ApiError("NOT_FOUND", f"Classe « {code} » absente du référentiel.")
     for d in divisions:
-        d["mode_import"] = mode
+        d[field] = value
     errors = validate_referentiel(data)
     if errors:
         return _invalid_referentiel(errors)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from chalicelib.domain.catalogue import message
-from chalicelib.domain.vocabulary import IMPORT_MODES, Mode, civilite_abregee
+from chalicelib.domain.vocabulary import IMPORT_MODES, Mode, SystemeEvaluation, civilite_abregee
 from chalicelib.referentiel import Referentiel
 
 EDITEUR, SCONET_NOTES, SAISIE = Mode.EDITEUR, Mode.SCONET_NOTES, Mode.SAISIE
@@ -101,6 +101,61 @@ def missing_parts(bilan: dict) -> list[str]:
     return missing
 
 
+def _niveau_number(niveau) -> str:
+    """« 6E », « 6EME », « 6e SEGPA » → "6"."""
+    text = str(niveau or "").strip()
+    return text[:1] if text[:1].isdigit() else ""
+
+
+# The niveau a cycle ends in: the bilan de fin de cycle 3 is written in 6e, that of cycle 4 in 3e.
+CYCLE_END_NIVEAU = {3: "6", 4: "3"}
+
+
+def check_cycle_niveau(bilan: dict, division: dict) -> dict | None:
+    """CYCLE_NIVEAU_INCOHERENT: a bilan de fin de cycle 3 outside 6e, or of cycle 4 outside 3e (the
+    division's niveau in the référentiel)."""
+    if bilan["type"] != "cycle":
+        return None
+    expected = CYCLE_END_NIVEAU.get(bilan.get("cycle"))
+    if expected is not None and _niveau_number(division.get("niveau")) != expected:
+        return message("CYCLE_NIVEAU_INCOHERENT", f"Bilan de fin de cycle {bilan['cycle']} ; classe "
+                       f"{division['code']} de niveau {division.get('niveau') or 'inconnu'}.")
+    return None
+
+
+def evaluation_system(bilan: dict) -> str | None:
+    """The evaluation system a bilan périodique's acquis follow: NOTES (a moyenne), POSITIONNEMENT
+    (the 1–4 scale), MIXTE (both), None (no graded acquis). An acquis « non noté » counts for neither."""
+    seen = set()
+    for a in bilan.get("acquis") or []:
+        if not isinstance(a, dict) or str(a.get("eleve_non_note", "")).lower() == "true":
+            continue
+        if a.get("positionnement") not in (None, ""):
+            seen.add(SystemeEvaluation.POSITIONNEMENT)
+        if a.get("moyenne_eleve") not in (None, ""):
+            seen.add(SystemeEvaluation.NOTES)
+    if len(seen) > 1:
+        return MIXTE
+    return next(iter(seen), None)
+
+
+MIXTE = "MIXTE"
+
+
+def check_evaluation_system(bilan: dict, division: dict) -> dict | None:
+    """SYSTEME_EVALUATION_NON_RESPECTE: LSU accepts one evaluation system per class; where the
+    class's is set (« Paramétrage des classes »), a bilan whose acquis follow another is refused.
+    Unset: either is accepted (the synthèse says which the file used, per class)."""
+    expected = division.get("systeme_evaluation")
+    used = evaluation_system(bilan) if bilan["type"] == "periodique" else None
+    if expected and used and used != expected:
+        labels = {SystemeEvaluation.NOTES: "des notes", SystemeEvaluation.POSITIONNEMENT: "le positionnement (1 à 4)",
+                  MIXTE: "des notes et le positionnement"}
+        return message("SYSTEME_EVALUATION_NON_RESPECTE", f"Classe {division['code']} : {labels[expected]} ; "
+                       f"le bilan : {labels[used]}.", groupe={"division": division["code"]})
+    return None
+
+
 def check_completeness(bilan: dict, division: dict) -> dict | None:
     """BILAN_INCOMPLET: an Import Éditeurs bilan must be complete (it is locked on import); only
     Sconet Notes bilans may be partial, to be completed in LSU."""
@@ -187,9 +242,10 @@ def check_services(bilan: dict, division: dict, ref: Referentiel) -> list[dict]:
 
 
 def check_sconet_period(bilan: dict, division: dict, ref: Referentiel) -> list[dict]:
-    """SCONET_PERIOD_*: for Sconet Notes divisions, the file's période against the division's
-    SIECLE calendar. Imported all the same, one warning per division × période."""
-    if bilan["type"] != "periodique" or division.get("mode_import") != SCONET_NOTES:
+    """SCONET_PERIOD_*: the file's période against the division's SIECLE calendar — the fiche's
+    check of Sconet Notes files, made for Éditeur files too (a school head expects the same
+    alert). Imported all the same, one warning per division × période."""
+    if bilan["type"] != "periodique" or division.get("mode_import") not in IMPORT_MODES:
         return []
     p = bilan["periode"]
     groupe = {"division": division["code"], "periode": _periode_label(p)}
@@ -208,6 +264,34 @@ def check_sconet_period(bilan: dict, division: dict, ref: Referentiel) -> list[d
     return out
 
 
+def check_cycle_millesime(bilan: dict, ref: Referentiel) -> dict | None:
+    """CYCLE_MILLESIME: a bilan de fin de cycle of another school year than the référentiel's."""
+    if bilan["type"] == "cycle" and bilan.get("millesime") != ref.millesime:
+        return message("CYCLE_MILLESIME", f"Fichier : {bilan.get('millesime')} ; SIECLE : {ref.millesime}.")
+    return None
+
+
+def check_file_division(bilan: dict, eleve: dict) -> dict | None:
+    """DIVISION_FICHIER_DIFFERENTE: the file's class of the élève is not SIECLE's (the élève changed
+    class, or the file is stale). The bilan belongs to the SIECLE class all the same
+    (`siecle_division`): its mode, services, storage, search and rights are that class's."""
+    named = (bilan.get("eleve") or {}).get("division")
+    if named != eleve["division"]:
+        return message("DIVISION_FICHIER_DIFFERENTE", f"Fichier : {named} ; SIECLE : {eleve['division']}.",
+                       groupe={"division": eleve["division"]})
+    return None
+
+
+def siecle_division(bilan: dict, ref: Referentiel) -> dict:
+    """The bilan attached to the élève's SIECLE class: `eleve.division` is SIECLE's, the file's is
+    kept as `eleve.division_fichier` where it differs. Unknown élève: the bilan as it is."""
+    eleve = ref.eleves_by_id_be.get((bilan.get("eleve") or {}).get("id_be"))
+    named = (bilan.get("eleve") or {}).get("division")
+    if eleve is None or named == eleve["division"]:
+        return bilan
+    return {**bilan, "eleve": {**bilan["eleve"], "division": eleve["division"], "division_fichier": named}}
+
+
 def division_mode(bilan: dict, ref: Referentiel) -> str | None:
     """The import mode of the élève's division in the référentiel (None if unknown)."""
     eleve = ref.eleves_by_id_be.get(bilan["eleve"]["id_be"])
@@ -224,7 +308,9 @@ def evaluate_bilan(bilan: dict, ref: Referentiel) -> list[dict]:
     eleve = ref.eleves_by_id_be[bilan["eleve"]["id_be"]]
     division = ref.divisions_by_code[eleve["division"]]
     refusal = (check_division_mode(division) or check_cycle_bilan_mode(bilan, division)
-               or check_completeness(bilan, division) or check_subjects_known(bilan, ref))
-    notes = (check_sconet_period(bilan, division, ref) + check_services(bilan, division, ref)
+               or check_cycle_niveau(bilan, division) or check_completeness(bilan, division)
+               or check_evaluation_system(bilan, division) or check_subjects_known(bilan, ref))
+    notes = ([m for m in (check_file_division(bilan, eleve), check_cycle_millesime(bilan, ref)) if m]
+             + check_sconet_period(bilan, division, ref) + check_services(bilan, division, ref)
              + check_hors_programme(bilan, division, ref))
     return ([refusal] if refusal else []) + notes

@@ -6,7 +6,7 @@ import json
 import unicodedata
 
 from chalicelib.domain import catalogue
-from chalicelib.domain.vocabulary import ImportStatut, Niveau
+from chalicelib.domain.vocabulary import BilanStatut, ImportStatut, Niveau, Role
 
 def import_summary(record) -> dict:
     """The import as the API shows it: status, progress, totals (from the import record)."""
@@ -39,6 +39,8 @@ def bilan_entry(result: dict) -> dict:
         "prenom": eleve.get("prenom"), "division": eleve.get("division"),
         "periode": result.get("periode"), "cycle": result.get("cycle"), "ligne": result.get("ligne"),
         "statut": result["statut"], "messages": result.get("messages") or [],
+        "a_completer": result.get("a_completer") or [],
+        "systeme_evaluation": result.get("systeme_evaluation"),
     }
 
 
@@ -94,13 +96,99 @@ def import_messages(tot: dict) -> list[dict]:
     return []
 
 
-def build_synthese(record, results: list[dict]) -> dict:
-    """The synthèse d'import (contract in docs/contrats.md). Pure given the record and results."""
+# Who completes each missing part of a Sconet Notes bilan (« Le chef d'établissement, le professeur
+# principal et le CPE doivent compléter les bilans »; a teacher enters the éléments de programme of
+# their services; the chef d'établissement's delegates may do what the CE does).
+QUI_COMPLETE = {
+    "appréciation générale": [Role.CE, Role.DELEGUE_CE, Role.PP],
+    "vie scolaire": [Role.CE, Role.DELEGUE_CE, Role.CPE],
+    "éléments de programme": [Role.CE, Role.DELEGUE_CE, Role.PP, Role.ENSEIGNANT],
+}
+_EP_PREFIX = "éléments de programme en "
+
+
+def _manque(item: str) -> tuple[str, str | None]:
+    """« éléments de programme en Mathématiques » → ("éléments de programme", "Mathématiques")."""
+    if item.startswith(_EP_PREFIX):
+        return "éléments de programme", item[len(_EP_PREFIX):]
+    return item, None
+
+
+def _libelle_bilan(b: dict) -> str:
+    p = b.get("periode") or {}
+    if b.get("type") == "periodique" and p:
+        return f"période {p.get('indice')}/{p.get('nb_periodes')} ({p.get('millesime')})"
+    return f"fin de cycle {b.get('cycle')}"
+
+
+def _ordre_bilan(b: dict) -> tuple:
+    """Périodes in the school year's order, then the bilans de fin de cycle."""
+    p = b.get("periode") or {}
+    if b.get("type") == "periodique":
+        return (0, str(p.get("millesime")), str(p.get("nb_periodes")), str(p.get("indice")))
+    return (1, str(b.get("cycle")), "", "")
+
+
+def _systeme(values: set) -> str | None:
+    values = {v for v in values if v}
+    if not values:
+        return None
+    return next(iter(values)) if len(values) == 1 else "MIXTE"
+
+
+def classes(bilans: list[dict], divisions: dict | None = None) -> list[dict]:
+    """Per class (the élève's SIECLE class), what a school head reads after an import: the bilans
+    by période or cycle (integrated, rejected), the evaluation system the file used, and the
+    Sconet Notes bilans still « à compléter » with what they lack and who completes it."""
+    divisions = divisions or {}
+    out: dict[str, dict] = {}
+    for b in bilans:
+        code = b.get("division") or ""
+        d = divisions.get(code) or {}
+        c = out.setdefault(code, {"division": code, "niveau": d.get("niveau"), "mode": d.get("mode_import"),
+                                  "systeme_evaluation": d.get("systeme_evaluation"), "_systemes": set(),
+                                  "bilans": 0, "_periodes": {}, "_manques": {}, "_a_completer": 0})
+        c["bilans"] += 1
+        c["_systemes"].add(b.get("systeme_evaluation"))
+        key = _libelle_bilan(b)
+        per = c["_periodes"].setdefault(key, {"libelle": key, "bilans": 0, "importes": 0, "rejetes": 0,
+                                              "_ordre": _ordre_bilan(b)})
+        per["bilans"] += 1
+        per["rejetes" if b.get("statut") == BilanStatut.REJETE else "importes"] += 1
+        lacking = [m for m in b.get("a_completer") or [] if isinstance(m, str)]
+        if lacking and b.get("statut") != BilanStatut.REJETE:
+            c["_a_completer"] += 1
+            for item in lacking:
+                partie, discipline = _manque(item)
+                m = c["_manques"].setdefault((partie, discipline), {
+                    "partie": partie, **({"discipline": discipline} if discipline else {}), "bilans": 0,
+                    "qui": [str(r) for r in QUI_COMPLETE.get(partie, [Role.CE, Role.DELEGUE_CE])]})
+                m["bilans"] += 1
+    result = []
+    for code in sorted(out):
+        c = out[code]
+        result.append({
+            "division": c["division"], "niveau": c["niveau"], "mode": c["mode"],
+            "systeme_evaluation": c["systeme_evaluation"], "systeme_evaluation_fichier": _systeme(c["_systemes"]),
+            "bilans": c["bilans"],
+            "par_periode": [{k: v for k, v in p.items() if k != "_ordre"}
+                            for p in sorted(c["_periodes"].values(), key=lambda p: p["_ordre"])],
+            "a_completer": {"bilans": c["_a_completer"], "manques": [c["_manques"][k] for k in sorted(
+                c["_manques"], key=lambda k: (k[0], french_key(k[1])))]},
+        })
+    return result
+
+
+def build_synthese(record, results: list[dict], divisions: dict | None = None) -> dict:
+    """The synthèse d'import (contract in docs/contrats.md). Pure given the record, the results and
+    the référentiel's divisions (by code: niveau, mode, evaluation system)."""
     summary = import_summary(record)
     bilans = sort_bilans([bilan_entry(r) for r in results])
     return {
         **{k: summary[k] for k in ("import_id", "uai", "statut", "pre_controle", "fichier", "cree_le",
                                    "termine_le", "progression", "totaux")},
+        "cree_par": getattr(record, "cree_par", None),
+        "classes": classes(bilans, divisions),
         "entete": record.entete or {},
         "erreurs_fichier": record.erreurs_fichier or [],
         "messages": import_messages(summary["totaux"]) if record.statut == ImportStatut.TERMINE else [],

@@ -24,6 +24,11 @@ def results_of(rt, uai: str, import_id: str) -> list[dict]:
     return [r.as_dict() for r in rt.repos.results.of_import(uai, import_id)]
 
 
+def _divisions(rt, record) -> dict:
+    """The divisions of the référentiel version the import was checked against (by code)."""
+    return rt.referentiel(record.referentiel_cle).divisions_by_code if record.referentiel_cle else {}
+
+
 def finish_import(rt, uai: str, import_id: str) -> str:
     repos = rt.repos
     record = repos.imports.get(uai, import_id)
@@ -35,7 +40,7 @@ def finish_import(rt, uai: str, import_id: str) -> str:
         return "deja_termine"
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record.statut, record.termine_le = ImportStatut.TERMINE, now
-    synthese = build_synthese(record, results_of(rt, uai, import_id))
+    synthese = build_synthese(record, results_of(rt, uai, import_id), _divisions(rt, record))
     key = synthese_key(uai, import_id)
     repos.blobs.put(key, json.dumps(synthese, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8")
     if not repos.imports.finish(uai, import_id, synthese_cle=key, termine_le=now):

@@ -553,22 +553,27 @@ def test_a_sconet_notes_period_not_in_siecle_is_imported_with_warnings(data, bil
     if "SCONET_PERIOD_INDICE" in by_code:
         assert f"Période {p['indice']} ; SIECLE (trimestres) : 1 à 3." in by_code["SCONET_PERIOD_INDICE"]
     assert statut(messages, bilan) == IMPORTE
-    # The same file in an Import Éditeurs division: no period check.
+    # The same file in an Import Éditeurs division: the same alerts (issue 14: a school head expects
+    # the calendar checked whatever software exported the bilan), imported all the same.
     set_mode(data, "4A", EDITEUR)
-    assert evaluate_bilan(bilan, index(data)) == []
+    assert codes(evaluate_bilan(bilan, index(data))) == expected
 
 
-def test_a_school_year_change_in_siecle_warns_every_sconet_notes_bilan(data, bilans):
+def test_a_school_year_change_in_siecle_warns_every_imported_bilan(data, bilans):
+    """Sconet Notes (the fiche) and Éditeur bilans périodiques alike (issue 14); the bilans de fin
+    de cycle with CYCLE_MILLESIME. Imported all the same."""
     data["millesime"] = "2026"
     set_mode(data, "5A", SCONET_NOTES)
     ref = index(data)
     for bilan in bilans:
         messages = evaluate_bilan(bilan, ref)
-        if bilan["eleve"]["division"] == "5A" and bilan["type"] == "periodique":
+        if bilan["type"] == "periodique":
             assert codes(messages) == ["SCONET_PERIOD_MILLESIME"]
             assert "Fichier : 2025 ; SIECLE : 2026." in messages[0]["message"]
         else:
-            assert messages == []
+            assert codes(messages) == ["CYCLE_MILLESIME"]
+            assert "Fichier : 2025 ; SIECLE : 2026." in messages[0]["message"]
+        assert statut(messages, bilan) == IMPORTE
 
 
 # --- the ordering rule -----------------------------------------------------------------------------
@@ -710,7 +715,7 @@ def test_check_sconet_period_reports_exactly_the_violated_conditions(periode, co
     division = {**_REF.divisions_by_code[code], "mode_import": mode}
     bilan = {"type": "periodique", "periode": periode}
     out = check_sconet_period(bilan, division, _REF)
-    if mode != SCONET_NOTES:
+    if mode == SAISIE:                 # checked for both import modes (issue 14), never in manual entry
         assert out == []
         return
     nb = division["nb_periodes"]
@@ -756,3 +761,63 @@ def test_check_student_agrees_with_enrolled_during(generated_bilans, entree, dur
         assert f"{e['prenom']} {e['nom']} : entrée le {e['date_entree']}" in m["message"]
         assert f"du {debut} au {fin}" in m["message"]
         assert evaluate_bilan(bilan, ref) == [m]
+
+
+# --- coherence checks of issue 14 -------------------------------------------------------------------
+
+def _division(data: dict, code: str) -> dict:
+    return next(d for d in data["divisions"] if d["code"] == code)
+
+
+def test_a_bilan_de_fin_de_cycle_outside_its_niveau_is_refused(data, bilans):
+    """The cycle 3 ends in 6e, the cycle 4 in 3e (the division's niveau in the référentiel)."""
+    cycle4 = next(b for b in bilans if b["type"] == "cycle" and b["cycle"] == 4)
+    assert codes(evaluate_bilan(cycle4, index(data))) == []
+    _division(data, cycle4["eleve"]["division"])["niveau"] = "4E"
+    messages = evaluate_bilan(cycle4, index(data))
+    assert codes(messages) == ["CYCLE_NIVEAU_INCOHERENT"] and statut(messages, cycle4) == REJETE
+    assert_catalogue_message(messages[0], "CYCLE_NIVEAU_INCOHERENT")
+    cycle3 = next(b for b in bilans if b["type"] == "cycle" and b["cycle"] == 3)
+    wrong = {**cycle3, "cycle": 4}
+    assert codes(evaluate_bilan(wrong, index(data))) == ["CYCLE_NIVEAU_INCOHERENT"]
+
+
+def test_a_bilan_de_fin_de_cycle_of_another_year_is_a_warning(data, bilans):
+    cycle = next(b for b in bilans if b["type"] == "cycle")
+    messages = evaluate_bilan({**cycle, "millesime": "2024"}, index(data))
+    assert codes(messages) == ["CYCLE_MILLESIME"] and statut(messages, cycle) == IMPORTE
+    assert "Fichier : 2024 ; SIECLE : 2025." in messages[0]["message"]
+
+
+def test_the_class_evaluation_system_when_set_refuses_the_other(data, bilans):
+    bilan = periodique(bilans, "4A", 0)
+    used = checks.evaluation_system(bilan)
+    assert used in ("NOTES", "POSITIONNEMENT")
+    other = "POSITIONNEMENT" if used == "NOTES" else "NOTES"
+    assert codes(evaluate_bilan(bilan, index(data))) == []           # unset: either is accepted
+    _division(data, "4A")["systeme_evaluation"] = used
+    assert codes(evaluate_bilan(bilan, index(data))) == []
+    _division(data, "4A")["systeme_evaluation"] = other
+    messages = evaluate_bilan(bilan, index(data))
+    assert codes(messages) == ["SYSTEME_EVALUATION_NON_RESPECTE"] and statut(messages, bilan) == REJETE
+    assert messages[0]["groupe"] == {"division": "4A"}
+
+
+def test_evaluation_system_of_a_bilan():
+    def b(*acquis):
+        return {"type": "periodique", "acquis": list(acquis)}
+    assert checks.evaluation_system(b({"moyenne_eleve": "12"}, {"moyenne_eleve": "8,5"})) == "NOTES"
+    assert checks.evaluation_system(b({"positionnement": "3"})) == "POSITIONNEMENT"
+    assert checks.evaluation_system(b({"positionnement": "3"}, {"moyenne_eleve": "12"})) == "MIXTE"
+    assert checks.evaluation_system(b({"eleve_non_note": "true", "moyenne_eleve": "12"})) is None
+    assert checks.evaluation_system(b()) is None
+
+
+def test_the_files_class_differs_from_siecles_is_a_warning(data, bilans):
+    bilan = periodique(bilans, "4A", 0)
+    moved = {**bilan, "eleve": {**bilan["eleve"], "division": "3A"}}
+    messages = evaluate_bilan(moved, index(data))
+    assert codes(messages) == ["DIVISION_FICHIER_DIFFERENTE"] and statut(messages, moved) == IMPORTE
+    attached = checks.siecle_division(moved, index(data))
+    assert attached["eleve"]["division"] == "4A" and attached["eleve"]["division_fichier"] == "3A"
+    assert checks.siecle_division(bilan, index(data)) is bilan

@@ -339,9 +339,11 @@ def test_file_with_vie_scolaire_replaces_and_deletes_the_manual_one(complet):
     v = view(r.state)
     assert v["vie_scolaire"] == imp_entry(complet["vie_scolaire"], "imp2", T3)
     assert v["acquis_conseils"] == saisie_entry(AG_MANUELLE, PP, T2)
-    # A later import without vie scolaire does not bring the deleted entry back.
+    # A later import without vie scolaire does not bring the deleted entry back; the vie scolaire
+    # imp2 brought stays (issue 14, rule 2: a partial file replaces only the parts it carries).
     r2 = merge_import(r.state, sconet(complet), SCONET_NOTES, "imp3", T4)
-    assert r2.statut == rules.MIS_A_JOUR and view(r2.state)["vie_scolaire"] == ABSENT
+    assert r2.statut == rules.MIS_A_JOUR and "vie_scolaire" not in r2.state.saisies
+    assert view(r2.state)["vie_scolaire"] == imp_entry(complet["vie_scolaire"], "imp2", T3)
 
 
 # --- rule 5: entries made in LSU are kept on re-import ---------------------------------------------

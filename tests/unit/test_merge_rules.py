@@ -207,14 +207,29 @@ def test_rule_1_an_editeur_import_leaves_nothing_entered_in_lsu(complet):
     assert (r.state.saisies, r.state.verrouille, r.state.verrouille_par) == ({}, True, "import éditeur")
 
 
-def test_rule_1_a_sconet_import_over_an_editeur_bilan_is_to_complete(complet):
-    """« Import Sconet Notes : les données importées sont partielles et les bilans sont à
-    compléter/verrouiller dans LSU » : unlocked, so it can be completed."""
-    r = merge_import(imported(complet, Mode.EDITEUR), sconet(complet), Mode.SCONET_NOTES, "imp2", T2)
-    assert r.statut == BilanStatut.MIS_A_JOUR
-    assert (r.state.mode, r.state.verrouille, r.state.verrouille_par) == (Mode.SCONET_NOTES, False, None)
-    assert view(r.state)["statut"] == "A_COMPLETER"
-    apply_edit(r.state, CPE, "vie_scolaire", VS_MANUELLE, T3)
+def test_rule_1_a_sconet_import_over_an_editeur_bilan_is_refused(complet):
+    """« … jamais déverrouillable … un import Sconet Notes est refusé pour ce bilan » : the class
+    switched to Sconet Notes does not unlock an Éditeur bilan; a new Éditeur import still replaces it."""
+    s = imported(complet, Mode.EDITEUR)
+    for b in (sconet(complet), changed(sconet(complet)), complet):
+        rejected(merge_import(s, b, Mode.SCONET_NOTES, "imp2", T2), "BILAN_EDITEUR_IMPORT_SCONET")
+    assert merge_import(s, changed(complet), Mode.EDITEUR, "imp2", T2).statut == BilanStatut.MIS_A_JOUR
+    assert message("BILAN_EDITEUR_IMPORT_SCONET")["conseil"]
+
+
+def test_rule_1_an_editeur_bilan_without_elements_de_programme_is_complete_with_an_info(complet):
+    """« Il n'est jamais « à compléter » : des éléments de programme absents sont signalés sans
+    bloquer » — the info names the disciplines."""
+    bare = clone(complet)
+    for a in bare["acquis"][:2]:
+        a["elements_programme"] = []
+    r = merge_import(None, bare, Mode.EDITEUR, "imp1", T1)
+    assert r.statut == BilanStatut.IMPORTE and r.state.verrouille
+    [info] = r.messages
+    assert info["code"] == "ELEMENTS_PROGRAMME_ABSENTS" and info["niveau"] == "INFO"
+    assert all((a["discipline"] or {}).get("libelle") in info["message"] for a in bare["acquis"][:2])
+    assert merge_import(None, complet, Mode.EDITEUR, "imp1", T1).messages == []
+    assert merge_import(None, sconet(complet), Mode.SCONET_NOTES, "imp1", T1).messages == []
 
 
 # --- rule 2 ---------------------------------------------------------------------------------------------
@@ -242,6 +257,51 @@ def test_rule_2_a_new_import_replaces_the_imported_data(complet):
     assert v["acquis_conseils"] == {"valeur": "Appréciation corrigée.", "provenance": "IMPORT",
                                     "import_id": "imp2", "le": T2}
     assert v["acquis"][discipline_code(b2["acquis"][0])]["appreciation"] == "Appréciation corrigée."
+
+
+def test_rule_2_a_partial_sconet_file_keeps_the_parts_imported_before(complet):
+    """« Un import Sconet Notes ne remplace que les parties qu'il porte : celles qu'un import
+    précédent avait apportées et que le nouveau fichier ne porte pas … sont conservées
+    (`PARTIES_CONSERVEES`) » — and say so in the bilan's messages."""
+    full = clone(sconet(complet, ag="AG du premier import.", vs=complet["vie_scolaire"]),
+                 parcours=PARCOURS_MANUEL, acquis=copy.deepcopy(complet["acquis"]))
+    s1 = imported(full, Mode.SCONET_NOTES)
+    partial = changed(sconet(complet))                       # no AG, no vie scolaire, no EP, no parcours
+    r = merge_import(s1, partial, Mode.SCONET_NOTES, "imp2", T2)
+    assert r.statut == BilanStatut.MIS_A_JOUR
+    [info] = r.messages
+    assert info["code"] == "PARTIES_CONSERVEES" and info["niveau"] == "INFO"
+    for label in ("appréciation générale", "vie scolaire", "parcours", "éléments de programme"):
+        assert label in info["message"]
+    v = view(r.state)
+    assert v["acquis_conseils"]["valeur"] == "AG du premier import."
+    assert v["vie_scolaire"]["valeur"] == complet["vie_scolaire"] and v["parcours"]["valeur"] == PARCOURS_MANUEL
+    maths = next(a for a in complet["acquis"] if discipline_code(a) == MATHS)
+    assert v["acquis"][MATHS]["elements_programme"]["valeur"] == maths["elements_programme"]
+    assert r.state.importe["conserve"]["acquis_conseils"] == {"import_id": "imp1", "le": T1}
+    assert r.state.empreinte == outcome.empreinte(partial), "the file's fingerprint: the same file again is INCHANGE"
+    again = merge_import(r.state, partial, Mode.SCONET_NOTES, "imp3", T3)
+    assert again.statut == BilanStatut.INCHANGE
+    # A part the new file carries replaces the kept one; a later kept part still names imp1.
+    r3 = merge_import(r.state, changed(sconet(complet, ag="AG corrigée.")), Mode.SCONET_NOTES, "imp3", T3)
+    assert view(r3.state)["acquis_conseils"]["valeur"] == "AG corrigée."
+    assert r3.state.importe["conserve"]["vie_scolaire"] == {"import_id": "imp1", "le": T1}
+
+
+def test_rule_2_an_editeur_file_replaces_everything(complet):
+    """« … un nouvel import les remplace » : an Éditeur file is complete, nothing is kept."""
+    s1 = imported(clone(complet, parcours=PARCOURS_MANUEL), Mode.EDITEUR)
+    r = merge_import(s1, complet, Mode.EDITEUR, "imp2", T2)
+    assert r.messages == [] and r.state.importe == outcome.bilan_content(complet)
+
+
+def test_rule_2_an_entry_made_in_lsu_shows_again_rather_than_the_kept_import(complet):
+    """« … sauf si une saisie LSU les complète déjà » : the entry (rule 5) is what LSU holds."""
+    s = apply_edit(imported(sconet(complet), Mode.SCONET_NOTES), CE, "parcours", PARCOURS_MANUEL, T2)
+    s = merge_import(s, sconet(complet) | {"parcours": [{"code": "PAR_AVN", "texte": "Stage."}]},
+                     Mode.SCONET_NOTES, "imp2", T3).state
+    r = merge_import(s, sconet(complet), Mode.SCONET_NOTES, "imp3", T4)
+    assert r.messages == [] and view(r.state)["parcours"]["provenance"] == "SAISIE"
 
 
 # --- rule 3 ---------------------------------------------------------------------------------------------
@@ -287,9 +347,11 @@ def test_rule_4_a_file_with_vie_scolaire_replaces_and_deletes_the_one_entered(co
     assert r.statut == BilanStatut.MIS_A_JOUR
     assert r.state.saisies == {"parcours": entry(CE, PARCOURS_MANUEL)}
     assert view(r.state)["vie_scolaire"]["provenance"] == "IMPORT"
-    # Deleted: a later file without vie scolaire does not bring it back.
+    # Deleted: a later file without vie scolaire does not bring the entry back (the vie scolaire
+    # imported by imp2 stays: rule 2, a partial file replaces only what it carries).
     r2 = merge_import(r.state, sconet(complet), Mode.SCONET_NOTES, "imp3", T4)
-    assert view(r2.state)["vie_scolaire"]["provenance"] == "ABSENT"
+    assert "vie_scolaire" not in r2.state.saisies
+    assert view(r2.state)["vie_scolaire"]["valeur"] == complet["vie_scolaire"]
 
 
 # --- rule 5 ---------------------------------------------------------------------------------------------
@@ -392,11 +454,16 @@ def without_service(data: dict, bilan: dict) -> list[dict]:
     return warnings
 
 
+def core(d: Decision) -> tuple:
+    """What the worker writes and counts (the result's élève, evaluation system and lacks aside)."""
+    return d.statut, d.messages, d.state, d.counter, d.warning
+
+
 def test_decide_a_new_bilan_is_importe_in_its_divisions_mode(data, complet):
     ref = index(data)
     d = decide(None, complet, ref, "imp1", T1, pre_controle=False)
-    assert d == Decision(BilanStatut.IMPORTE, [], merge_import(None, complet, Mode.EDITEUR, "imp1", T1).state,
-                         "nouveaux", False)
+    expected = merge_import(None, complet, Mode.EDITEUR, "imp1", T1).state
+    assert core(d) == core(Decision(BilanStatut.IMPORTE, [], expected, "nouveaux", False))
     assert d.state.mode == Mode.EDITEUR and d.state.verrouille
     set_mode(data, "4A", Mode.SCONET_NOTES)
     d = decide(None, complet, index(data), "imp1", T1, pre_controle=False)
@@ -413,7 +480,7 @@ def test_decide_a_bilan_the_checks_refuse_is_rejected_before_the_merge(data, com
     for current in (None, locked_sconet(complet)):
         for pre_controle in (False, True):
             d = decide(current, bilan, index(data), "imp2", T3, pre_controle)
-            assert d == Decision(BilanStatut.REJETE, expected, None, "rejetes", False)
+            assert core(d) == core(Decision(BilanStatut.REJETE, expected, None, "rejetes", False))
 
 
 def test_decide_a_bilan_the_rules_refuse_lists_the_merges_message_then_the_checks(data, complet):
@@ -421,7 +488,7 @@ def test_decide_a_bilan_the_rules_refuse_lists_the_merges_message_then_the_check
     warnings = without_service(data, complet)
     current = apply_edit(imported(sconet(complet), Mode.SCONET_NOTES), PP, "acquis_conseils", AG_MANUELLE, T2)
     d = decide(current, sconet(complet, ag="AG de Sconet Notes."), index(data), "imp2", T3, pre_controle=False)
-    assert d == Decision(BilanStatut.REJETE, [message("MANUAL_AG_PRESENT"), *warnings], None, "rejetes", True)
+    assert core(d) == core(Decision(BilanStatut.REJETE, [message("MANUAL_AG_PRESENT"), *warnings], None, "rejetes", True))
 
 
 def test_decide_counts_each_status_and_its_warnings(data, complet):
@@ -431,7 +498,7 @@ def test_decide_counts_each_status_and_its_warnings(data, complet):
     assert (first.statut, first.counter, first.messages, first.warning) == (
         BilanStatut.IMPORTE, "nouveaux", warnings, True)
     again = decide(first.state, moved(complet), ref, "imp2", T2, pre_controle=False)
-    assert again == Decision(BilanStatut.INCHANGE, warnings, None, "inchanges", True)
+    assert core(again) == core(Decision(BilanStatut.INCHANGE, warnings, None, "inchanges", True))
     other = decide(first.state, changed(complet), ref, "imp3", T3, pre_controle=False)
     assert (other.statut, other.counter, other.warning) == (BilanStatut.MIS_A_JOUR, "mis_a_jour", True)
     assert other.state == merge_import(first.state, changed(complet), Mode.EDITEUR, "imp3", T3).state
@@ -452,3 +519,28 @@ def test_decide_a_pre_controle_reports_the_same_and_writes_nothing(data, complet
         dry = decide(current, bilan, ref, "imp2", T2, pre_controle=True)
         assert dry == replace(real, state=None)
         assert (real.state is None) == (real.statut == BilanStatut.INCHANGE)
+
+
+def test_decide_attaches_the_bilan_to_the_eleves_siecle_class_and_warns(data, complet):
+    """Issue 14 (defect 5): one division per bilan, SIECLE's — the file's is kept beside it and
+    the synthèse warns (the élève changed class, or the file is stale)."""
+    moved_file = clone(complet, eleve={**complet["eleve"], "division": "4B"})
+    d = decide(None, moved_file, index(data), "imp1", T1, pre_controle=False)
+    assert d.statut == BilanStatut.IMPORTE and d.warning
+    assert [m["code"] for m in d.messages] == ["DIVISION_FICHIER_DIFFERENTE"]
+    assert "Fichier : 4B ; SIECLE : 4A." in d.messages[0]["message"]
+    assert d.state.importe["eleve"]["division"] == "4A" and d.state.importe["eleve"]["division_fichier"] == "4B"
+    assert d.eleve["division"] == "4A" and view(d.state)["eleve"]["division"] == "4A"
+    same = decide(None, complet, index(data), "imp1", T1, pre_controle=False)
+    assert same.messages == [] and "division_fichier" not in same.state.importe["eleve"]
+
+
+def test_decide_says_what_a_sconet_bilan_lacks_and_which_evaluation_system_it_follows(data, complet):
+    set_mode(data, "4A", Mode.SCONET_NOTES)
+    d = decide(None, sconet(complet), index(data), "imp1", T1, pre_controle=False)
+    assert d.statut == BilanStatut.IMPORTE
+    assert "appréciation générale" in d.a_completer and "vie scolaire" in d.a_completer
+    assert any(m.startswith("éléments de programme") for m in d.a_completer)
+    assert d.systeme_evaluation in ("NOTES", "POSITIONNEMENT")
+    set_mode(data, "4A", Mode.EDITEUR)
+    assert decide(None, complet, index(data), "imp1", T1, pre_controle=False).a_completer == []

@@ -83,6 +83,7 @@ def test_bilan_entries(synthese):
         "type": "periodique", "id_be": "3", "nom": "Martin", "prenom": "Léa", "division": "6B",
         "periode": {"millesime": "2025", "indice": 3, "nb_periodes": 3}, "cycle": None, "ligne": 100,
         "statut": IMPORTE, "messages": [service_unknown()],
+        "a_completer": [], "systeme_evaluation": None,      # (issue 14: results written before it have neither)
     }
 
 
@@ -210,3 +211,37 @@ def test_group_warnings_by_code_and_subject():
     assert groups["SCONET_PERIOD_INDICE", None]["nb_bilans"] == 2
     assert groups["SCONET_PERIOD_INDICE", None]["divisions"] == ["6A"]
     json.dumps(group_warnings(bilans))
+
+
+# --- issue 14: per class, who launched the import --------------------------------------------------
+
+def test_the_synthese_says_who_launched_the_import(synthese):
+    assert build_synthese(record(cree_par="CE:ce1"), RESULTS)["cree_par"] == "CE:ce1"
+
+
+def test_per_class_counts_by_periode_systems_and_what_is_to_complete():
+    lacks = ["éléments de programme en Mathématiques", "appréciation générale"]
+    results = [
+        {**result("1", "Dupont", "Noé", "6A"), "systeme_evaluation": "NOTES", "a_completer": lacks},
+        {**result("2", "Dupont", "Adam", "6A", indice=2), "systeme_evaluation": "NOTES",
+         "a_completer": ["éléments de programme en Mathématiques"]},
+        {**result("3", "Martin", "Léa", "6A", REJETE), "systeme_evaluation": "POSITIONNEMENT",
+         "a_completer": ["vie scolaire"]},                                      # rejected: not to complete
+        {**result("4", "Abadie", "Jules", "5A", type_="cycle")},
+    ]
+    divisions = {"6A": {"niveau": "6E", "mode_import": "SCONET_NOTES", "systeme_evaluation": None},
+                 "5A": {"niveau": "5E", "mode_import": "EDITEUR"}}
+    by = {c["division"]: c for c in build_synthese(record(total=4), results, divisions)["classes"]}
+    six = by["6A"]
+    assert (six["niveau"], six["mode"], six["bilans"], six["systeme_evaluation_fichier"]) == ("6E", "SCONET_NOTES", 3,
+                                                                                             "MIXTE")
+    assert six["par_periode"] == [
+        {"libelle": "période 2/3 (2025)", "bilans": 1, "importes": 1, "rejetes": 0},
+        {"libelle": "période 3/3 (2025)", "bilans": 2, "importes": 1, "rejetes": 1}]
+    assert six["a_completer"] == {"bilans": 2, "manques": [
+        {"partie": "appréciation générale", "bilans": 1, "qui": ["CE", "DELEGUE_CE", "PP"]},
+        {"partie": "éléments de programme", "discipline": "Mathématiques", "bilans": 2,
+         "qui": ["CE", "DELEGUE_CE", "PP", "ENSEIGNANT"]}]}
+    assert by["5A"]["a_completer"] == {"bilans": 0, "manques": []}
+    assert by["5A"]["par_periode"] == [{"libelle": "fin de cycle 3", "bilans": 1, "importes": 1, "rejetes": 0}]
+    assert by["5A"]["systeme_evaluation_fichier"] is None

@@ -153,11 +153,15 @@ def commit_group(rt, group: list[Item]) -> dict[str, BaseException]:
     return failures
 
 
-def result_of(item: Item, statut: str, messages: list[dict]) -> Result:
-    """The result of one bilan of one import (its key is the idempotency key)."""
+def result_of(item: Item, statut: str, messages: list[dict], decision=None) -> Result:
+    """The result of one bilan of one import (its key is the idempotency key); `decision` adds the
+    élève's SIECLE class, the evaluation system and what the bilan lacks."""
     bilan = item.bilan
-    return Result(item.uai, item.import_id, item.bilan_id, bilan["type"], statut, bilan["eleve"],
-                  bilan.get("periode"), bilan.get("cycle"), bilan.get("ligne"), messages)
+    return Result(item.uai, item.import_id, item.bilan_id, bilan["type"], statut,
+                  (decision.eleve if decision is not None and decision.eleve else bilan["eleve"]),
+                  bilan.get("periode"), bilan.get("cycle"), bilan.get("ligne"), messages,
+                  decision.systeme_evaluation if decision is not None else None,
+                  decision.a_completer if decision is not None else None)
 
 
 def commit_bilans(rt, items: list[Item]) -> None:
@@ -193,7 +197,7 @@ def plan(rt, items: list[Item], existing: dict) -> Batch:
                    item.import_id, now, item.pre_controle)
         if d.state is not None:
             writes.append(BilanWrite(item.key, d.state, current.version if current else None))
-        results.append(result_of(item, d.statut, d.messages))
+        results.append(result_of(item, d.statut, d.messages, d))
         counts["traites"] += 1
         counts[d.counter] += 1
         counts["avertissements"] += int(d.warning)
