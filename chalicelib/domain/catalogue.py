@@ -46,6 +46,12 @@ _ENTRIES = [
           "Exporter les bilans par période ou par niveau pour obtenir des fichiers plus petits."),
     Entry("TOO_MANY_BILANS", ERREUR, "Le fichier contient plus de bilans qu'un établissement ne peut en importer en une fois.",
           "Exporter les bilans par période ou par niveau pour obtenir des fichiers plus petits."),
+    Entry("SCHEMA_VERSION_NON_PRISE_EN_CHARGE", ERREUR,
+          "La version de schéma déclarée par le fichier (schemaVersion) n'est prise en charge par aucun "
+          "schéma installé.",
+          "Installer le schéma XSD officiel de cette version, publié par le ministère pour les éditeurs, "
+          "dans le dossier des schémas (avec sa ligne dans le manifeste) ; à défaut, exporter le fichier "
+          "dans une version prise en charge."),
     Entry("REFERENCE_INVALIDE", ERREUR,
           "Une référence interne du fichier ne désigne pas le bon type d'élément (fichier incohérent).",
           "Signaler l'erreur à l'éditeur du logiciel qui a produit le fichier, avec la ligne indiquée."),
@@ -110,6 +116,23 @@ _ENTRIES = [
           "Le bilan est incomplet : un bilan importé en mode Import Éditeurs est verrouillé et doit donc être complet.",
           "Compléter le bilan dans le logiciel de suivi des acquis puis l'exporter à nouveau ; si la classe est "
           "suivie dans Sconet Notes, le chef d'établissement peut la passer en mode Import Sconet Notes."),
+    Entry("ELEMENT_NON_MODELISE", INFO,
+          "Le fichier porte des informations que cette version de l'application ne présente pas encore "
+          "en détail : elles sont conservées avec le bilan (« autres informations du fichier »)."),
+    Entry("BREVET_ENSEIGNEMENT_SANS_MOYENNE", AVERTISSEMENT,
+          "Un enseignement obligatoire de la formation de l'élève n'a pas de moyenne : le contrôle continu "
+          "du brevet 2026 repose sur la moyenne annuelle de chaque enseignement obligatoire suivi en 3e.",
+          "Saisir la moyenne de cet enseignement dans le logiciel de suivi des acquis (ou vérifier la "
+          "formation de l'élève dans SIECLE), puis exporter à nouveau le fichier."),
+    Entry("BREVET_CLASSE_SANS_NOTES", AVERTISSEMENT,
+          "La classe de 3e est évaluée sans notes : avec la réforme du brevet 2026, les classes de 3e "
+          "sont évaluées avec des notes.",
+          "Évaluer la classe avec des notes dans le logiciel de suivi des acquis et vérifier son "
+          "paramétrage dans SIECLE."),
+    Entry("BREVET_PERIODICITE", AVERTISSEMENT,
+          "La classe de 3e n'est organisée ni en trimestres ni en semestres, comme le demande la réforme "
+          "du brevet 2026.",
+          "Vérifier le découpage de l'année de la classe dans SIECLE."),
     Entry("MANUAL_AG_PRESENT", ERREUR,
           "L'appréciation générale a été saisie manuellement dans LSU : le bilan n'est pas importé et la "
           "saisie est conservée.",
