@@ -2,34 +2,15 @@
 state, with roles and locking (fiche « Bilans > Import »)."""
 from __future__ import annotations
 
-from lxml import etree
-
-from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-from chalicelib.pipeline.split.file_checks import NS
+from lsu_files import eleve_of, result, strip
+from lsu_files import school as loaded_school
 
 PERIODE = "P-2025-3-1"
 
 
-def strip(xml: bytes, elements=(), attributes=()) -> bytes:
-    """The generated file without some elements / attributes: a Sconet Notes partial export."""
-    root = etree.fromstring(xml)
-    for name in elements:
-        for el in list(root.iter(f"{{{NS}}}{name}")):
-            el.getparent().remove(el)
-    for name in attributes:
-        for el in root.iter():
-            el.attrib.pop(name, None)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-
-
 def school(api_for, uai: str, modes: dict[str, str]):
-    spec = SchoolSpec(uai=uai, divisions_par_niveau=1, eleves_par_division=1)
-    ref = generate_referentiel(spec)
-    for d in ref["divisions"]:
-        d["mode_import"] = modes.get(d["code"], "EDITEUR")
-    ce = api_for(uai)
-    ce.put_referentiel(ref)
-    full = generate_lsu_xml(spec, periodes=[1])
+    """The school and its files: whole, and stripped of what a Sconet Notes export may leave out."""
+    spec, ref, ce, full = loaded_school(api_for, uai, modes)
     files = {
         "full": full,
         "no_ag_no_vs": strip(full, ("acquis-conseils", "vie-scolaire")),
@@ -37,14 +18,6 @@ def school(api_for, uai: str, modes: dict[str, str]):
         "partial": strip(full, ("acquis-conseils", "vie-scolaire"), ("element-programme-refs",)),
     }
     return spec, ref, ce, files
-
-
-def eleve_of(ref: dict, division: str) -> str:
-    return next(e["id_be"] for e in ref["eleves"] if e["division"] == division)
-
-
-def result(synthese: dict, id_be: str) -> dict:
-    return next(b for b in synthese["bilans"] if b["id_be"] == id_be and b["type"] == "periodique")
 
 
 def test_editeur_bilans_are_locked_and_only_a_new_import_changes_them(api_for):

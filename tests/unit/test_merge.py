@@ -23,34 +23,23 @@ from chalicelib.domain.merge import (
 )
 from chalicelib.pipeline.split.bilans import split_bilans
 from chalicelib.pipeline.split.file_checks import check_file
+from merge_data import (AG_MANUELLE, AP_MANUEL, CE, CPE, ENS, EPIS_MANUELS, FRANCAIS, MATHS, PARCOURS_MANUEL, PP,
+                        T1, T2, T3, T4, split_file)
 
-T1, T2, T3, T4 = ("2026-06-10T08:00:00+00:00", "2026-06-11T09:00:00+00:00",
-                  "2026-06-12T10:00:00+00:00", "2026-06-13T11:00:00+00:00")
 
-CE = Editor("CE", "ce1")
 DCE = Editor("DELEGUE_CE", "adj1")
-PP = Editor("PP", "pp1", pp_of_division=True)
 PP_AUTRE = Editor("PP", "pp2", pp_of_division=False)
-CPE = Editor("CPE", "cpe1")
-MATHS, FRANCAIS = "061300", "020700"
-ENS = Editor("ENSEIGNANT", "ens1", services=frozenset({MATHS}))
 ALL_EDITORS = (CE, DCE, PP, PP_AUTRE, CPE, ENS)
 
-AG_MANUELLE = "Trimestre sérieux ; poursuivre les efforts en mathématiques."
 VS_MANUELLE = {"nb_retards": 1, "nb_abs_justifiees": 2, "nb_abs_injustifiees": 0,
                "nb_heures_manquees": 6, "commentaire": "Saisie CPE."}
-PARCOURS_MANUEL = [{"code": "PAR_CIT", "texte": "Délégué de classe, investi."}]
-EPIS_MANUELS = [{"intitule": "Projet presse", "commentaire_eleve": "Très bon travail d'équipe."}]
-AP_MANUEL = [{"intitule": "Méthodologie", "commentaire_eleve": "Agenda mieux tenu."}]
 
 
 # --- fixtures and helpers -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def bilans(schema, small_spec, small_xml) -> list[dict]:
-    checked = check_file(small_xml, schema, small_spec.uai)
-    assert checked.ok, checked.erreurs
-    return list(split_bilans(checked.root))
+    return split_file(schema, small_spec.uai, small_xml)
 
 
 @pytest.fixture(scope="module")

@@ -22,31 +22,20 @@ from chalicelib.domain.merge import (
 )
 from chalicelib.domain.merge_rules import RULES, Decision, decide
 from chalicelib.domain.vocabulary import BilanStatut, Mode
-from chalicelib.pipeline.split.bilans import split_bilans
-from chalicelib.pipeline.split.file_checks import check_file
 from chalicelib.referentiel import index_referentiel, validate_referentiel
 from lsu_tools.generator import generate_referentiel
+from merge_data import (AG_MANUELLE, AP_MANUEL, CE, CPE, ENS, EPIS_MANUELS, FRANCAIS, MATHS, PARCOURS_MANUEL, PP,
+                        T1, T2, T3, T4, split_file)
 
 CONTRATS = Path(__file__).resolve().parents[2] / "docs" / "contrats.md"
-T1, T2, T3, T4 = ("2026-06-10T08:00:00+00:00", "2026-06-11T09:00:00+00:00",
-                  "2026-06-12T10:00:00+00:00", "2026-06-13T11:00:00+00:00")
-MATHS, FRANCAIS = "061300", "020700"
-CE, PP, CPE = Editor("CE", "ce1"), Editor("PP", "pp1", pp_of_division=True), Editor("CPE", "cpe1")
-ENS = Editor("ENSEIGNANT", "ens1", services=frozenset({MATHS}))
-AG_MANUELLE = "Trimestre sérieux ; poursuivre les efforts en mathématiques."
 VS_MANUELLE = {"nb_retards": 1, "nb_abs_justifiees": 2, "nb_abs_injustifiees": 0, "commentaire": "Saisie CPE."}
-PARCOURS_MANUEL = [{"code": "PAR_CIT", "texte": "Délégué de classe, investi."}]
-EPIS_MANUELS = [{"intitule": "Projet presse", "commentaire_eleve": "Très bon travail d'équipe."}]
-AP_MANUEL = [{"intitule": "Méthodologie", "commentaire_eleve": "Agenda mieux tenu."}]
 
 
 # --- fixtures and helpers ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def bilans(schema, small_spec, small_xml) -> list[dict]:
-    checked = check_file(small_xml, schema, small_spec.uai)
-    assert checked.ok, checked.erreurs
-    return list(split_bilans(checked.root))
+    return split_file(schema, small_spec.uai, small_xml)
 
 
 @pytest.fixture(scope="module")
