@@ -25,10 +25,13 @@ def main() -> int:
     from chalicelib.pipeline.split import bilans as split
     from chalicelib.pipeline.split import stream
     from chalicelib.pipeline.split import file_checks as validation
+    from chalicelib.pipeline.split import schemas
     from chalicelib.config import Settings
     from lsu_tools.generator import SchoolSpec, generate_lsu_xml
 
-    xsd = Settings.from_env().xsd_path
+    settings = Settings.from_env()
+    xsd = settings.xsd_path
+    schema_set = schemas.load_schemas(settings.schema_dir)      # what the splitter passes (rt.schemas)
     data = generate_lsu_xml(SchoolSpec(uai="0750001A", divisions_par_niveau=6, eleves_par_division=27))
     strict = etree.XMLSchema(etree.parse(xsd, validation.safe_parser()))
     schema = validation.load_schema(xsd, partial=True)
@@ -55,6 +58,9 @@ def main() -> int:
     parts = [
         ("raw lxml parse + XSD (the bench's a)", lambda: strict.assertValid(etree.fromstring(data, validation.safe_parser()))),
         ("stream.check_and_split, whole (the bench's b)", lambda: stream.check_and_split(data, schema, "0750001A")),
+        ("stream.check_and_split, whole, with the schema folder (the splitter's call)",
+         lambda: stream.check_and_split(data, schema_set, "0750001A")),
+        ("  of which the schemaVersion probe (schemas.read_schema_version)", lambda: schemas.read_schema_version(data)),
         ("  parse + streamed validation (iterparse)", iterparse_only),
         ("  the same, each bilan freed once read (stream._release)", lambda: iterparse_only(True)),
         ("  byte checks before parsing (validation.PRECHECKS)", lambda: [c(data) for c in validation.PRECHECKS]),

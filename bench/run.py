@@ -37,10 +37,12 @@ def best_of(n: int, fn) -> float:
 def split_stage(data: bytes, xsd_path: str) -> tuple[float, float]:
     from lxml import etree
 
+    from chalicelib.config import Settings
+    from chalicelib.pipeline.split.file_checks import safe_parser
+    from chalicelib.pipeline.split.schemas import load_schemas
     from chalicelib.pipeline.split.stream import check_and_split
-    from chalicelib.pipeline.split.file_checks import load_schema, safe_parser
     strict = etree.XMLSchema(etree.parse(xsd_path, safe_parser()))
-    schema = load_schema(xsd_path, partial=True)
+    schema = load_schemas(Settings.from_env().schema_dir)      # what the splitter passes (rt.schemas)
 
     def raw():
         strict.assertValid(etree.fromstring(data, safe_parser()))
@@ -92,10 +94,10 @@ def end_to_end(spec, workdir: Path, bilan_pollers: int = 4) -> tuple[float, int,
 
 MEMORY_PROBE = """
 import sys
+from chalicelib.pipeline.split.schemas import load_schemas
 from chalicelib.pipeline.split.stream import check_and_split
-from chalicelib.pipeline.split.file_checks import load_schema
 data = open(sys.argv[1], 'rb').read()
-result = check_and_split(data, load_schema(sys.argv[2], partial=True), '0750001A')
+result = check_and_split(data, load_schemas(sys.argv[2]), '0750001A')
 assert result.ok, result.erreurs
 # VmHWM, not ru_maxrss: Linux carries the parent's peak across fork+exec into ru_maxrss.
 hwm = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:'))

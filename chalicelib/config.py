@@ -45,6 +45,15 @@ def _default_xsd_path() -> str:
     return str(here.parent.parent / "shared" / "lsun" / "import-complet-strict.xsd")
 
 
+def _default_schema_dir() -> str:
+    # The folder of the official XSD: <repo>/../shared/lsun/, or the copy packaging puts in the build.
+    here = Path(__file__).resolve().parent
+    packaged = here / "schema"
+    if packaged.is_dir() and any(packaged.glob("*.xsd")):
+        return str(packaged)
+    return str(here.parent.parent / "shared" / "lsun")
+
+
 @dataclass(frozen=True)
 class Settings:
     bucket: str
@@ -58,6 +67,9 @@ class Settings:
     region: str = "eu-west-3"
     endpoint_url: str | None = None
     xsd_path: str = field(default_factory=_default_xsd_path)
+    # The installed schemas (chalicelib/pipeline/split/schemas.py): a folder of XSD files with an
+    # optional manifest.json, or one XSD file (LSU_XSD_PATH alone: a folder holding just that file).
+    schema_dir: str = field(default_factory=_default_schema_dir)
     max_file_bytes: int = 50 * MB
     # A collège's file holds a few thousand bilans (≈1,300 élèves × 3 périodes + cycles at most).
     max_bilans: int = 20_000
@@ -84,6 +96,7 @@ class Settings:
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-3",
             endpoint_url=env.get("LSU_AWS_ENDPOINT_URL") or env.get("AWS_ENDPOINT_URL") or None,
             xsd_path=env.get("LSU_XSD_PATH") or _default_xsd_path(),
+            schema_dir=env.get("LSU_SCHEMA_DIR") or env.get("LSU_XSD_PATH") or _default_schema_dir(),
             max_file_bytes=int(env.get("LSU_MAX_FILE_BYTES", 50 * MB)),
             max_bilans=int(env.get("LSU_MAX_BILANS", 20_000)),
             upload_expiry_seconds=min(int(env.get("LSU_UPLOAD_EXPIRY_SECONDS", 900)), 900),
@@ -111,6 +124,7 @@ class Settings:
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "LSU_XSD_PATH": self.xsd_path,
+            "LSU_SCHEMA_DIR": self.schema_dir,
             "LSU_MAX_FILE_BYTES": str(self.max_file_bytes),
             "LSU_MAX_BILANS": str(self.max_bilans),
             "LSU_UPLOAD_EXPIRY_SECONDS": str(self.upload_expiry_seconds),

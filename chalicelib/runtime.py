@@ -34,11 +34,18 @@ class Runtime:
         return self.queues.url(name)
 
     @property
-    def schema(self):
-        """The schema files are checked against: the official XSD with the Sconet Notes partial
+    def schemas(self):
+        """The installed schemas files are checked against (Settings.schema_dir), loaded once per
+        process and per folder: the file's schemaVersion selects one, with its Sconet Notes partial
         profile (per-bilan completeness is then a rule: see checks.check_completeness)."""
-        from chalicelib.pipeline.split.file_checks import load_schema
-        return load_schema(self.settings.xsd_path, partial=True)
+        from chalicelib.pipeline.split.schemas import load_schemas
+        return load_schemas(self.settings.schema_dir)
+
+    @property
+    def schema(self):
+        """The same SchemaSet (file_checks.check_file and stream.check_and_split take it as they
+        take one XMLSchema)."""
+        return self.schemas
 
     def referentiel(self, key: str):
         """A référentiel version, indexed, cached per process: versions are immutable (their key

@@ -44,8 +44,10 @@ from chalicelib.pipeline.handoff import REPORT_REQUEST_STALE_SECONDS
 from lsu_infra.access import ACCESS, CONSUME, IMPORTS, MESSAGES, SEND
 
 APP_NAME = "lsu-import"
-# In the Lambda package (chalicelib/schema/ is filled by the packaging step, see app.py).
-PACKAGED_XSD = "/var/task/chalicelib/schema/import-complet-strict.xsd"
+# In the Lambda package (chalicelib/schema/ is filled by the packaging step, infra/lsu_infra/packaging.py):
+# the schema folder (its XSD files and manifest), the functions' LSU_SCHEMA_DIR.
+PACKAGED_SCHEMA_DIR = "/var/task/chalicelib/schema"
+PACKAGED_XSD = f"{PACKAGED_SCHEMA_DIR}/import-complet-strict.xsd"
 # The front: two files served by the API itself, without a token (the page then logs in).
 PUBLIC_ROUTES = {("/", "get"), ("/app.js", "get")}
 # Cognito attributes: the school of the user and, for teachers, their STS identifier.
@@ -236,7 +238,7 @@ class LsuImportStack(Stack):
             "iam_role_arn": "arn:aws:iam::123456789012:role/remplace-par-la-pile",
             "api_gateway_endpoint_type": "REGIONAL",
             "xray": True,   # Tracing: Active on every function (the Powertools Tracer, chalicelib/observability.py)
-            "environment_variables": {"LSU_XSD_PATH": PACKAGED_XSD},
+            "environment_variables": {"LSU_SCHEMA_DIR": PACKAGED_SCHEMA_DIR},
         })
 
     def _sam(self) -> dict:

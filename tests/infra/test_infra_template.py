@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -185,8 +186,9 @@ def check_function_settings(t: dict, stage: str) -> list[str]:
                 problems.append(f"{fid} : {var} absente")
         if env.get("LSU_STAGE") != stage:
             problems.append(f"{fid} : LSU_STAGE = {env.get('LSU_STAGE')}")
-        if not str(env.get("LSU_XSD_PATH", "")).startswith("/var/task/chalicelib/schema/"):
-            problems.append(f"{fid} : LSU_XSD_PATH = {env.get('LSU_XSD_PATH')}")
+        # The packaged schema folder (issue 15): LSU_SCHEMA_DIR, and no one-file LSU_XSD_PATH beside it.
+        if env.get("LSU_SCHEMA_DIR") != "/var/task/chalicelib/schema" or "LSU_XSD_PATH" in env:
+            problems.append(f"{fid} : LSU_SCHEMA_DIR = {env.get('LSU_SCHEMA_DIR')}, LSU_XSD_PATH = {env.get('LSU_XSD_PATH')}")
         role = getatt_target(p.get("Role"))
         r = t["Resources"].get(role or "", {})
         if r.get("Type") != "AWS::IAM::Role":
@@ -486,6 +488,26 @@ def test_the_package_holds_the_official_schema(template, stage):
     assert not (ROOT / "chalicelib" / "schema" / "import-complet-strict.xsd").exists()   # removed after
 
 
+def test_the_package_holds_the_whole_schema_folder(template, stage):
+    """The packaging step copied the schema folder (every XSD and the manifest, if any) into the
+    package; the folder the functions read (LSU_SCHEMA_DIR) loads there, and keeps v7.0 only."""
+    from chalicelib.pipeline.split.schemas import load_schemas
+    assets = json.loads((CDK_OUT / f"{stage}.assets.json").read_text(encoding="utf-8"))["files"]
+    (key,) = {fn["Properties"]["CodeUri"]["Key"] for fn in resources(template, "AWS::Serverless::Function").values()}
+    source = next(a["source"]["path"] for h, a in assets.items() if key.startswith(h))
+    folder = ROOT.parent / "shared" / "lsun"
+    expected = {f"chalicelib/schema/{p.name}": p.read_bytes()
+                for p in sorted(folder.glob("*.xsd")) + sorted(folder.glob("manifest.json"))}
+    with zipfile.ZipFile(CDK_OUT / source) as z:
+        packaged = {n: z.read(n) for n in z.namelist() if n.startswith("chalicelib/schema/") and not n.endswith("/")}
+    assert packaged == expected
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, body in packaged.items():
+            (Path(tmp) / Path(name).name).write_bytes(body)
+        assert load_schemas(tmp).versions == ("2.0", "3.0", "4.0", "5.0", "6.0", "7.0")
+    assert not (ROOT / "chalicelib" / "schema").exists()                                   # removed after
+
+
 def test_the_package_holds_no_tooling(template, stage):
     """The Lambda package is app.py, chalicelib/ and the runtime dependencies: no CLI, generator
     or local stack (lsu_tools/), no test, and nothing of moto or chalice's local server."""
@@ -661,3 +683,23 @@ def test_check_catches(check, breaker):
     t = copy.deepcopy(load_template("prod"))
     breaker(t)
     assert check(t, "prod") != []
+
+
+def test_packaging_copies_the_schema_folder_and_removes_it_after(tmp_path, monkeypatch):
+    """infra/lsu_infra/packaging.py on a project of the test's own: every XSD and the manifest of
+    LSU_SCHEMA_DIR (here the TEST folder of tests/schema_fixtures.py), then nothing left."""
+    monkeypatch.syspath_prepend(str(ROOT / "infra"))
+    monkeypatch.syspath_prepend(str(ROOT / "tests"))
+    from lsu_infra.packaging import packaged_schema
+    from schema_fixtures import derived_test_schema_dir
+    folder = derived_test_schema_dir(tmp_path / "schemas")
+    (folder / "notes.txt").write_text("pas un schéma", encoding="utf-8")
+    project = tmp_path / "project"
+    (project / "chalicelib").mkdir(parents=True)
+    monkeypatch.setenv("LSU_SCHEMA_DIR", str(folder))
+    monkeypatch.delenv("LSU_XSD_PATH", raising=False)
+    with packaged_schema(project) as target:
+        assert sorted(p.name for p in target.iterdir()) == ["import-complet-strict.xsd", "lsu-test-99.xsd",
+                                                           "manifest.json"]
+        assert (target / "lsu-test-99.xsd").read_bytes() == (folder / "lsu-test-99.xsd").read_bytes()
+    assert not (project / "chalicelib" / "schema").exists()

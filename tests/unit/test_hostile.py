@@ -74,5 +74,6 @@ def test_a_100000_bilan_file_is_refused_at_the_cap_without_splitting_it_all(part
 
 @pytest.fixture(scope="module")
 def partial_schema(settings):
-    from chalicelib.pipeline.split.file_checks import load_schema
-    return load_schema(settings.xsd_path, partial=True)
+    """What the splitter passes: the installed schemas (by version), with their Sconet Notes profile."""
+    from chalicelib.pipeline.split.schemas import load_schemas
+    return load_schemas(settings.schema_dir)

@@ -227,14 +227,22 @@ def parse_guarded(data: bytes) -> tuple[etree._Element | None, dict | None]:
     return (None, err) if err else (root, None)
 
 
-def check_file(data: bytes, schema: etree.XMLSchema, expected_uai: str) -> FileCheck:
-    """All file-level checks in order; the first failing stage stops the chain."""
+def check_file(data: bytes, schema, expected_uai: str) -> FileCheck:
+    """All file-level checks in order; the first failing stage stops the chain. `schema`: one
+    etree.XMLSchema, or a schemas.SchemaSet that the root's schemaVersion selects from (a version
+    no installed schema accepts: SCHEMA_VERSION_NON_PRISE_EN_CHARGE)."""
     root, err = parse_guarded(data)
     if err:
         return FileCheck(erreurs=[err])
     err = check_namespace(root)
     if err:
         return FileCheck(erreurs=[err])
+    if not isinstance(schema, etree.XMLSchema):
+        schema, err = schema.select(root.get("schemaVersion"))
+        if err:                      # the root's attribute: its line, as the other file errors give theirs
+            located = {**err, "message": f"{err['message']} (ligne {root.sourceline})", "ligne": root.sourceline,
+                       "element": "lsun-bilans"} if root.sourceline else err
+            return FileCheck(entete=read_entete(root), erreurs=[located])
     errors = check_schema(root, schema)
     entete = read_entete(root)
     if errors:

@@ -145,7 +145,7 @@ def _check_and_split(rt, record: ImportRecord) -> tuple[_Checked, list[str]]:
         return _Checked(False, {}, [too_large], size, None), []
     data = blobs.get(record.cle_s3)
     sha = hashlib.sha256(data).hexdigest()
-    result = stream.check_and_split(data, rt.schema, record.uai, settings.max_bilans)
+    result = stream.check_and_split(data, rt.schemas, record.uai, settings.max_bilans)
     del data
     if not result.ok:
         return _Checked(False, result.entete, result.erreurs, size, sha), []

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from chalicelib.pipeline.split import file_checks as validation
+from chalicelib.pipeline.split import schemas
 from chalicelib.domain.catalogue import message
 from chalicelib.pipeline.split.bilans import (DuplicateId, InvalidFile, InvalidReference, SchemaViolation,
                                               bilan_cycle, bilan_periodique, build_index, encode_bilan, q)
@@ -60,13 +61,19 @@ def too_many_bilans(limit: int) -> dict:
     return message("TOO_MANY_BILANS", f"Maximum : {limit} bilans par fichier ; le fichier en contient davantage.")
 
 
-def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str,
+def check_and_split(data: bytes, schema, expected_uai: str,
                     max_bilans: int | None = None) -> StreamedFile:
-    """Checks and split in one pass; the split stops as soon as `max_bilans` is passed."""
+    """Checks and split in one pass; the split stops as soon as `max_bilans` is passed. `schema`:
+    one etree.XMLSchema, or a schemas.SchemaSet: the root's schemaVersion, read first (its start
+    tag only), selects the schema the pass validates against."""
     for check in validation.PRECHECKS:
         err = check(data)
         if err:
             return StreamedFile(erreurs=[err])
+    chosen, err = schemas.select_for_data(schema, data)
+    if err:
+        return unsupported(data, schema, expected_uai, err)
+    schema = chosen
     out = StreamedFile()
     context = _iterparse(data, schema)
     idx = None
@@ -112,6 +119,17 @@ def check_and_split(data: bytes, schema: etree.XMLSchema, expected_uai: str,
     else:
         first = None
     return explain(data, schema, expected_uai, first)
+
+
+def unsupported(data: bytes, schema_set, expected_uai: str, refusal: dict) -> StreamedFile:
+    """A version no installed schema accepts. Up to EXPLAIN_MAX_BYTES, what the tree-based checks
+    say (the same refusal with the entête, or an earlier one: a file not well-formed); above, the
+    refusal alone."""
+    if len(data) <= EXPLAIN_MAX_BYTES:
+        result = validation.check_file(data, schema_set, expected_uai)
+        if result.erreurs:
+            return StreamedFile(entete=result.entete, erreurs=result.erreurs)
+    return StreamedFile(erreurs=[refusal])
 
 
 def _donnees(root: etree._Element) -> etree._Element:
