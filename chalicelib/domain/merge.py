@@ -201,6 +201,62 @@ def _eleve(value) -> dict | None:
     return {k: v if isinstance(v, (str, int)) and not isinstance(v, bool) else None for k, v in value.items()}
 
 
+# What the split carries beyond what the project models (`autres`, chalicelib.pipeline.split.bilans),
+# shown as name / value lines: nested names joined by « › », an acquis' under its discipline.
+AUTRES_MAX_LINES = 200
+_AUTRES_MAX_DEPTH = 8
+TRONQUE = "(tronqué : limite de taille atteinte)"
+AUTRES_TRONQUES = "Informations supplémentaires du fichier non conservées (limite de taille atteinte)."
+
+
+def _text_value(value) -> str | None:
+    return value if isinstance(value, str) else str(value) if _scalar(value) is not None else None
+
+
+def _autres_lines(items, prefix: str, out: list, depth: int = 0) -> None:
+    for item in _list(items):
+        if len(out) >= AUTRES_MAX_LINES:
+            return
+        if not isinstance(item, dict) or not isinstance(item.get("nom"), str):
+            continue
+        path = f"{prefix} › {item['nom']}" if prefix else item["nom"]
+        if item.get("attribut") is True:
+            out.append({"nom": path, "valeur": _text_value(item.get("valeur")) or ""})
+        else:
+            attributes = _dict(item.get("attributs"))
+            text = _text_value(item.get("texte"))
+            children = _list(item.get("enfants"))
+            if text is not None or not (attributes or children):
+                out.append({"nom": path, "valeur": text or ""})
+            out.extend({"nom": f"{path} › {k}", "valeur": _text_value(v) or ""}
+                       for k, v in list(attributes.items())[:AUTRES_MAX_LINES] if isinstance(k, str))
+            if depth < _AUTRES_MAX_DEPTH:
+                _autres_lines(children, path, out, depth + 1)
+        if item.get("tronque") is True:
+            out.append({"nom": path, "valeur": TRONQUE})
+    del out[AUTRES_MAX_LINES:]
+
+
+def autres_informations(bilan: dict) -> list[dict]:
+    """A bilan's carried data as `view` shows it: [{"nom", "valeur"}] in document order, the bilan's
+    own then each acquis' (the line names its discipline; `acquis`: its key). Empty: none."""
+    bilan = _dict(bilan)
+    out: list = []
+    _autres_lines(bilan.get("autres"), "", out)
+    acquis = [a for a in _list(bilan.get("acquis")) if isinstance(a, dict)]
+    for key, a in zip(acquis_keys(acquis), acquis):
+        if len(out) >= AUTRES_MAX_LINES:
+            break
+        lines: list = []
+        _autres_lines(a.get("autres"), _str(_dict(a.get("discipline")).get("libelle")) or key, lines)
+        if a.get("autres_tronques") is True:
+            lines.append({"nom": _str(_dict(a.get("discipline")).get("libelle")) or key, "valeur": AUTRES_TRONQUES})
+        out.extend({**line, "acquis": key} for line in lines)
+    if bilan.get("autres_tronques") is True:
+        out.append({"nom": "…", "valeur": AUTRES_TRONQUES})
+    return out[:AUTRES_MAX_LINES]
+
+
 def view(state: BilanState) -> dict:
     """The merged bilan: each part with its value and provenance (IMPORT, SAISIE or ABSENT)."""
     imp = _dict(state.importe)
@@ -232,6 +288,10 @@ def view(state: BilanState) -> dict:
             "enseignants": [e for e in _list(a.get("enseignants")) if isinstance(e, dict)],
             "elements_programme": ep, "note": graded(a),
         }
+        if _scalar(a.get("moyenne_annuelle")) is not None:      # a newer schema's annual average
+            acquis[key]["moyenne_annuelle"] = _scalar(a.get("moyenne_annuelle"))
+        if str(a.get("eleve_non_note", "")).lower() == "true":   # dispensé (the brevet table leaves it out)
+            acquis[key]["eleve_non_note"] = True
     socle = _imported(state, "socle")
     out = {
         "type": _str(imp.get("type")), "cle": _str(imp.get("cle")), "eleve": _eleve(imp.get("eleve")),
@@ -246,6 +306,9 @@ def view(state: BilanState) -> dict:
         out["synthese"] = _entry(_str(imp.get("synthese")), "IMPORT", **src)
         ens = imp.get("enseignement_complement")
         out["enseignement_complement"] = ens if isinstance(ens, dict) else None
+    autres = autres_informations(imp)
+    if autres:
+        out["autres_informations"] = autres
     statut, manquants = completeness(out)
     out.update(statut=statut, manquants=manquants)
     return out

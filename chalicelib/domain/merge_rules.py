@@ -267,6 +267,18 @@ class Decision:
     a_completer: list = field(default_factory=list)   # what the bilan lacks in LSU after the import
 
 
+def _carries_unmodelled(bilan: dict) -> bool:
+    """The bilan carries data of the file the project does not model yet (`autres`, see the split)."""
+    return bool(bilan.get("autres")) or any(isinstance(a, dict) and a.get("autres") for a in bilan.get("acquis") or [])
+
+
+def _unmodelled_names(bilan: dict) -> list[str]:
+    names = [str(x.get("nom")) for x in bilan.get("autres") or [] if isinstance(x, dict)]
+    names += [str(x.get("nom")) for a in bilan.get("acquis") or [] if isinstance(a, dict)
+              for x in a.get("autres") or [] if isinstance(x, dict)]
+    return sorted(set(names))[:10]
+
+
 def decide(current: BilanState | None, bilan: dict, referentiel: Referentiel, import_id: str, now: str,
            pre_controle: bool) -> Decision:
     """Checks against the référentiel first (any ERREUR rejects the bilan), then LSU's merge
@@ -282,6 +294,8 @@ def decide(current: BilanState | None, bilan: dict, referentiel: Referentiel, im
         mode = checks.division_mode(bilan, referentiel)
         merged = apply_rules(MergeContext(current, bilan, mode, import_id, now))
         statut, messages, state = merged.statut, merged.messages + messages, merged.state
+        if statut != BilanStatut.REJETE and _carries_unmodelled(bilan):
+            messages = messages + [message("ELEMENT_NON_MODELISE", f"Éléments : {', '.join(_unmodelled_names(bilan))}.")]
         after = state if state is not None else current
         if statut != BilanStatut.REJETE and after is not None:
             done, lacking = merge.completeness(merge.view(after))

@@ -132,6 +132,9 @@ def bilan_story(b: dict, etablissement: str = "") -> list:
                 continue
             moyenne, positionnement = _texts(a.get("moyenne_eleve")), _texts(a.get("positionnement"))
             result = moyenne[0] if moyenne else (f"Positionnement {positionnement[0]}" if positionnement else "")
+            annuelle = _texts(a.get("moyenne_annuelle"))       # a newer schema's annual average
+            if annuelle:
+                result = " — ".join(_texts(result, f"Moyenne annuelle : {annuelle[0]}"))
             rows.append([_p(" ".join(_texts(a.get("discipline")))), _p(_names(a.get("enseignants"))),
                          _p("; ".join(_texts(*_list(_value(a.get("elements_programme")))))),
                          _p(" ".join(_texts(a.get("appreciation")))), _p(result),
@@ -165,6 +168,12 @@ def bilan_story(b: dict, etablissement: str = "") -> list:
             level = {"1": "objectifs atteints", "2": "objectifs dépassés"}.get(str(ens.get("positionnement")), "")
             story += [Paragraph("Enseignement de complément", _H),
                       _p(f"{_label(ENS_COMPLEMENT, ens.get('code'))} {('— ' + level) if level else ''}")]
+    autres = [x for x in _list(b.get("autres_informations")) if isinstance(x, dict)]
+    if autres:
+        # What the file carries beyond what the application models: the file's text, escaped by _p.
+        rows = [[_p("Information"), _p("Valeur")]] + [
+            [_p(" ".join(_texts(x.get("nom")))), _p(" ".join(_texts(x.get("valeur"))))] for x in autres]
+        story += [Paragraph("Autres informations du fichier", _H), _table(rows, [70 * mm, 107 * mm])]
     story += [Spacer(1, 8 * mm), _table([[_p("Le professeur principal"), _p("Le chef d'établissement"),
                                           _p("Les responsables légaux")], ["", "", ""]], [59 * mm] * 3)]
     return story

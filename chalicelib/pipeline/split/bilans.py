@@ -320,17 +320,181 @@ def _responsables(container: etree._Element | None) -> list[dict]:
     return out
 
 
-def _acquis(el: etree._Element, idx: Index) -> dict:
+# --- what a bilan carries beyond what the project models ----------------------------------------------
+# A newer schema (LSU 12.0, 13.0 …) may give a bilan or an acquis an attribute or a child the builders
+# do not read (13.0's annual averages, say): it is carried with its bilan, generically, under `autres`
+# (a list, in document order: the element's attributes, then its children), so that nothing of a valid
+# file is silently lost. A carried element is {"nom", "espace"?, "attributs"?, "texte"?, "enfants"?,
+# "tronque"?}, a carried attribute {"nom", "espace"?, "attribut": true, "valeur", "tronque"?}; "espace"
+# is the namespace where it is not LSU's. The file is hostile: depth, count and lengths are bounded
+# (what is cut is marked `tronque`; a bilan that had more than the budget gets `autres_tronques`).
+# A bilan with nothing extra gets no key: its JSON, and its fingerprint, stay what they were.
+
+AUTRES_MAX_NODES = 64        # carried elements and attributes per bilan (its acquis included)
+AUTRES_MAX_DEPTH = 4         # levels of nesting below a carried element
+AUTRES_MAX_TEXT = 600        # characters of a text or an attribute value (LSU's own texts: 600 to 1500)
+AUTRES_MAX_NAME = 100        # characters of a name
+AUTRES_MAX_NAMESPACE = 200   # characters of a namespace
+
+_XSI = "{http://www.w3.org/2001/XMLSchema-instance}"    # xsi:type, xsi:schemaLocation…: no data
+_PERIODIQUE_ATTRIBUTES = frozenset(("eleve-ref", "periode-ref", "date-conseil-classe", "date-scolarite",
+                                    "date-verrou", "responsable-etab-ref", "prof-princ-refs"))
+_CYCLE_ATTRIBUTES = frozenset(("eleve-ref", "cycle", "millesime", "date-creation", "date-verrou",
+                               "responsable-etab-ref", "prof-princ-refs"))
+# An acquis' attributes: LSU 7.0's, and the annual average of a newer schema, all carried as they are
+# (`moyenne-annuelle` → `moyenne_annuelle`, like `moyenne-eleve` → `moyenne_eleve`).
+_ACQUIS_ATTRIBUTES = frozenset(("discipline-ref", "enseignant-refs", "element-programme-refs", "moyenne-eleve",
+                                "moyenne-structure", "eleve-non-note", "structure-non-notee", "positionnement",
+                                "moyenne-annuelle"))
+_ACQUIS_READ = _ACQUIS_ATTRIBUTES - {"discipline-ref", "enseignant-refs", "element-programme-refs"}
+_ACQUIS_READ_NAMES = frozenset(name.replace("-", "_") for name in _ACQUIS_READ)
+_ACQUIS_CHILDREN = frozenset((q("appreciation"),))
+_PERIODIQUE_CHILDREN = frozenset(q(n) for n in (
+    "liste-acquis", "competences-numeriques", "epis-eleve", "acc-persos-eleve", "liste-parcours",
+    "modalites-accompagnement", "acquis-conseils", "devoirs-faits", "vie-scolaire", "socle", "responsables"))
+_CYCLE_CHILDREN = frozenset(q(n) for n in (
+    "socle", "synthese", "enseignement-complement", "responsables", "langue-culture-regionale"))
+
+
+class _Budget:
+    """What is left of a bilan's AUTRES_MAX_NODES."""
+    __slots__ = ("left", "exceeded")
+
+    def __init__(self):
+        self.left, self.exceeded = AUTRES_MAX_NODES, False
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            self.exceeded = True
+            return False
+        self.left -= 1
+        return True
+
+
+def _unknown_children(el: etree._Element, known: frozenset, first: bool = False) -> list:
+    """`el`'s children the builder does not read: of an unknown tag, or (`first`) a known one
+    repeated — the builders read the first of each, as `_children` and `_text` do."""
+    seen, out = set(), []
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        if tag not in known or (first and tag in seen):
+            out.append(child)
+        seen.add(tag)
+    return out
+
+
+def _cut(text: str, limit: int, node: dict) -> str:
+    if len(text) <= limit:
+        return text
+    node["tronque"] = True
+    return text[: limit - 1] + "…"
+
+
+def _name(clark: str, node: dict) -> tuple[str, str | None]:
+    """The local name and the namespace (None: none, or LSU's) of a Clark name, bounded (a cut
+    marks `node`)."""
+    if clark[:1] == "{":
+        namespace, _, local = clark[1:].partition("}")
+    else:
+        namespace, local = "", clark
+    namespace = _cut(namespace, AUTRES_MAX_NAMESPACE, node) if namespace and namespace != NS else None
+    return _cut(local, AUTRES_MAX_NAME, node), namespace
+
+
+def _carried_attribute(clark: str, value: str) -> dict:
+    node: dict = {}
+    local, namespace = _name(clark, node)
+    node["nom"] = local
+    if namespace is not None:
+        node["espace"] = namespace
+    node["attribut"] = True
+    node["valeur"] = _cut(value, AUTRES_MAX_TEXT, node)
+    return node
+
+
+def _carried_element(el: etree._Element, depth: int, budget: _Budget) -> dict:
+    """An element as generic data (its own node of the budget already taken), within the bounds."""
+    node: dict = {}
+    local, namespace = _name(el.tag, node)
+    node["nom"] = local
+    if namespace is not None:
+        node["espace"] = namespace
+    attributes = {}
+    for clark, value in el.items():
+        if clark.startswith(_XSI):
+            continue
+        if not budget.take():
+            node["tronque"] = True
+            break
+        name, space = _name(clark, node)
+        attributes[name if space is None else f"{{{space}}}{name}"] = _cut(value, AUTRES_MAX_TEXT, node)
+    if attributes:
+        node["attributs"] = attributes
+    text = el.text
+    if text and not text.isspace():
+        node["texte"] = _cut(text, AUTRES_MAX_TEXT, node)
+    children = []
+    for child in el:
+        if not isinstance(child.tag, str):
+            continue
+        if depth >= AUTRES_MAX_DEPTH or not budget.take():
+            node["tronque"] = True
+            break
+        children.append(_carried_element(child, depth + 1, budget))
+    if children:
+        node["enfants"] = children
+    return node
+
+
+def _carry_extra(into: dict, el: etree._Element, known_attributes: frozenset, children, budget: _Budget) -> None:
+    """`into["autres"]`: `el`'s attributes not in `known_attributes`, then `children` (its children the
+    builder does not read), as generic data; no key if there is none."""
+    out = []
+    for name, value in el.items():
+        if name in known_attributes or name.startswith(_XSI):
+            continue
+        if not budget.take():
+            break
+        out.append(_carried_attribute(name, value))
+    for child in children:
+        if not budget.take():
+            break
+        out.append(_carried_element(child, 0, budget))
+    if out:
+        into["autres"] = out
+    if budget.exceeded:
+        into["autres_tronques"] = True
+
+
+def _acquis(el: etree._Element, idx: Index, budget: _Budget) -> dict:
     rest = attrs(el)                 # the schema allows an acquis these three references, no other
     refs = rest.pop("discipline_ref", None), rest.pop("enseignant_refs", None), rest.pop("element_programme_refs", None)
     discipline, enseignants, elements = idx.acquis_refs.get(refs) or _acquis_refs(el, idx, refs)
-    return {
+    appreciation, extra = None, False
+    count = len(el)                  # an appreciation at most (LSU 7.0), more in a newer schema
+    if count == 1:
+        child = el[0]
+        if child.tag == _APPRECIATION:
+            appreciation = child.text or None
+        else:
+            extra = True
+    elif count:
+        appreciation, extra = _text(el, _APPRECIATION), True
+    if extra or not rest.keys() <= _ACQUIS_READ_NAMES:
+        extra = True                 # what the builder reads, by name (not by Python name)
+        rest = {_python_name(k): v for k, v in el.items() if k in _ACQUIS_READ}
+    acquis = {
         "discipline": discipline,
         "enseignants": list(enseignants),
         "elements_programme": list(elements),
-        "appreciation": _text(el, _APPRECIATION),
+        "appreciation": appreciation,
         **rest,
     }
+    if extra:
+        _carry_extra(acquis, el, _ACQUIS_ATTRIBUTES, _unknown_children(el, _ACQUIS_CHILDREN, first=True), budget)
+    return acquis
 
 
 def _acquis_refs(el: etree._Element, idx: Index, refs: tuple) -> tuple:
@@ -359,6 +523,7 @@ def _groups(box: etree._Element | None, kind: str, idx: Index) -> list[dict]:
 
 def bilan_periodique(el: etree._Element, idx: Index) -> dict:
     children = _children(el)
+    budget = _Budget()
     eleve = idx.required_ref("eleve", el, "eleve-ref")
     periode = idx.required_ref("periode", el, "periode-ref")
     communs = (periode["id"], eleve["code_division"])
@@ -379,7 +544,7 @@ def bilan_periodique(el: etree._Element, idx: Index) -> dict:
         "date_verrou": el.get("date-verrou"),
         "responsable_etab": idx.required_ref("responsable-etab", el, "responsable-etab-ref")["libelle"],
         "profs_principaux": idx.shown_refs("enseignant", el, "prof-princ-refs"),
-        "acquis": [_acquis(a, idx) for a in required_child(el, children, _LISTE_ACQUIS)],
+        "acquis": [_acquis(a, idx, budget) for a in required_child(el, children, _LISTE_ACQUIS)],
         "epis": _groups(box(_EPIS), "epi-groupe", idx),
         "acc_persos": _groups(box(_ACC_PERSOS), "acc-perso-groupe", idx),
         "parcours": [{"code": p.get("code"), "texte": p.text} for p in box(_LISTE_PARCOURS, ())],
@@ -403,6 +568,8 @@ def bilan_periodique(el: etree._Element, idx: Index) -> dict:
             "competences": [attrs(c) for c in comp.iter(_COMPETENCE_NUM)],
         }
     bilan["cle"] = periodique_key(bilan["periode"])
+    if not _PERIODIQUE_CHILDREN.issuperset(children) or not _PERIODIQUE_ATTRIBUTES.issuperset(el.keys()):
+        _carry_extra(bilan, el, _PERIODIQUE_ATTRIBUTES, _unknown_children(el, _PERIODIQUE_CHILDREN), budget)
     return bilan
 
 
@@ -411,7 +578,7 @@ def bilan_cycle(el: etree._Element, idx: Index) -> dict:
     eleve = idx.required_ref("eleve", el, "eleve-ref")
     cycle, millesime = required(el, "cycle"), required(el, "millesime")
     ens, lcr = children.get(_ENSEIGNEMENT_COMPLEMENT), children.get(_LCR)
-    return {
+    bilan = {
         "type": "cycle",
         "cle": cycle_key(cycle, millesime),
         "ligne": el.sourceline,
@@ -428,6 +595,9 @@ def bilan_cycle(el: etree._Element, idx: Index) -> dict:
         "langue_culture_regionale": attrs(lcr) if lcr is not None else None,
         "responsables": _responsables(children.get(_RESPONSABLES)),
     }
+    if not _CYCLE_CHILDREN.issuperset(children) or not _CYCLE_ATTRIBUTES.issuperset(el.keys()):
+        _carry_extra(bilan, el, _CYCLE_ATTRIBUTES, _unknown_children(el, _CYCLE_CHILDREN), _Budget())
+    return bilan
 
 
 def split_bilans(root: etree._Element) -> Iterator[dict]:
