@@ -31,7 +31,7 @@ test-browser: install $(CHROMIUM)
 	$(BIN)/python -m pytest tests/browser
 
 screenshot: install $(CHROMIUM)
-	LSU_SCREENSHOT=1 $(BIN)/python -m pytest tests/browser -k whole_school
+	LSU_SCREENSHOT=1 $(BIN)/python -m pytest tests/browser -k "whole_school or brevet_table"
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit

@@ -1,7 +1,7 @@
 """lsu-import — routes and event handlers only; all logic lives in chalicelib/."""
 from chalice import Chalice
 
-from chalicelib.api import bilans, dev, imports, referentiel, web
+from chalicelib.api import bilans, brevet, dev, imports, referentiel, web
 from chalicelib.pipeline import report
 from chalicelib.pipeline.merge import stage as merge
 from chalicelib.pipeline.split import stage as split
@@ -96,6 +96,11 @@ def bilan_pdf(id_be, bilan):
 @app.route("/divisions/{code}/pdf", methods=["GET"])
 def division_pdf(code):
     return bilans.division_pdf(app.current_request, get_runtime(), code)
+
+
+@app.route("/divisions/{code}/brevet", methods=["GET"])
+def division_brevet(code):
+    return brevet.division_brevet(app.current_request, get_runtime(), code)
 
 
 @app.route("/bilans/{id_be}/{bilan}", methods=["GET"])

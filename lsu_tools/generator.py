@@ -149,6 +149,8 @@ MATIERES: tuple[_Matiere, ...] = (
 )
 _MATIERE = {m.code: m for m in MATIERES}
 _LV2 = (ESPAGNOL, ALLEMAND)
+# The MEF (SIECLE formation) of the 3e élèves; its programme is every 3e subject with its modalité.
+MEF_3E = "10310019110"
 # Subjects a professeur principal is usually taken from.
 _MATIERES_PP = (FRANCAIS, MATHS, HG, ANGLAIS, SVT, PHYSIQUE, SCIENCES_TECHNO, TECHNO, EPS)
 
@@ -299,6 +301,10 @@ class SchoolSpec:
     # LSU teacher types (`Enseignant/@type`) given in turn to the first teachers by id_sts, e.g.
     # ("dir", "autre"); the others are "epp". Both the référentiel and the file carry them.
     types_enseignants: tuple[str, ...] = ()
+    # Brevet checks: the first `brevet_sans_matiere` élèves (class order) of each 3e division have
+    # no acquis for `brevet_matiere_omise` (an obligatory subject) in the LSU file. 0: none.
+    brevet_sans_matiere: int = 0
+    brevet_matiere_omise: str = "043000"
 
 
 @dataclass
@@ -386,6 +392,11 @@ def _check_spec(spec: SchoolSpec) -> None:
     inconnus = [t for t in spec.types_enseignants if t not in TYPES_ENSEIGNANT]
     if inconnus:
         raise ValueError(f"types_enseignants must be among {TYPES_ENSEIGNANT}: {inconnus}")
+    if spec.brevet_sans_matiere < 0:
+        raise ValueError("brevet_sans_matiere must be at least 0")
+    omise = _MATIERE.get(spec.brevet_matiere_omise)
+    if omise is None or omise.modalite != "S" or "3E" not in omise.niveaux:
+        raise ValueError(f"brevet_matiere_omise must be a tronc commun subject of 3e: {spec.brevet_matiere_omise!r}")
 
 
 @functools.lru_cache(maxsize=8)
@@ -530,6 +541,7 @@ def generate_referentiel(spec: SchoolSpec) -> dict:
     """The school's référentiel (JSON-ready), consistent with `generate_lsu_xml(spec)`."""
     ecole = _ecole(spec)
     conseils = _dates_conseil(ecole, 3)
+    niveaux = {d.code: d.niveau for d in ecole.divisions}
     return {
         "etablissement": {"uai": spec.uai, "nom": spec.nom, "commune": spec.commune},
         "millesime": spec.millesime,
@@ -551,8 +563,11 @@ def generate_referentiel(spec: SchoolSpec) -> dict:
         "eleves": [{
             "id_be": str(e.id_be), "nom": e.nom, "prenom": e.prenom, "sexe": e.sexe,
             "division": e.division, "date_entree": e.date_entree, "date_sortie": None,
+            **({"mef": MEF_3E} if niveaux[e.division] == "3E" else {}),
             "options": list(e.options), "dispositifs": [],
         } for e in ecole.eleves],
+        "programmes": [{"mef": MEF_3E, "matiere": m.code, "modalite_election": m.modalite}
+                       for m in MATIERES if "3E" in m.niveaux],
         "enseignants": [{"id_sts": str(t.id_sts), "type": t.type, "civilite": t.civilite,
                          "nom": t.nom, "prenom": t.prenom}
                         for t in sorted(ecole.enseignants, key=lambda t: t.id_sts)],
@@ -741,6 +756,7 @@ def _bilans_periodiques(box: etree._Element, ecole: _Ecole, indice: int, nb_peri
         conseil = _date_conseil(ecole.annee, nb_periodes, indice, d, k).isoformat()
         responsable = RESPONSABLES_ETAB[d.president][0]
         pp = " ".join(f"ENS{i}" for i in d.profs_principaux)
+        sans_matiere = {e.id_be for e in d.eleves[:ecole.spec.brevet_sans_matiere]} if d.niveau == "3E" else set()
         for e in d.eleves:
             bilan = _sub(box, "bilan-periodique", {
                 "eleve-ref": e.ref, "periode-ref": f"P{indice}", "date-conseil-classe": conseil,
@@ -749,6 +765,8 @@ def _bilans_periodiques(box: etree._Element, ecole: _Ecole, indice: int, nb_peri
             liste = _sub(bilan, "liste-acquis")
             niveaux = []
             for code in e.matieres(d.niveau):
+                if e.id_be in sans_matiere and code == ecole.spec.brevet_matiere_omise:
+                    continue
                 note = notes[(e.id_be, code)]
                 a = {"discipline-ref": _discipline_id(code),
                      "enseignant-refs": f"ENS{d.services[code]}",

@@ -10,7 +10,7 @@ from datetime import date
 
 from chalicelib.domain.catalogue import message
 from chalicelib.domain.vocabulary import IMPORT_MODES, Mode, SystemeEvaluation, civilite_abregee
-from chalicelib.referentiel import Referentiel
+from chalicelib.referentiel import Referentiel, enseignements_obligatoires
 
 EDITEUR, SCONET_NOTES, SAISIE = Mode.EDITEUR, Mode.SCONET_NOTES, Mode.SAISIE
 
@@ -264,6 +264,94 @@ def check_sconet_period(bilan: dict, division: dict, ref: Referentiel) -> list[d
     return out
 
 
+# --- brevet (DNB) 2026: the 3e's contrôle continu -------------------------------------------------
+
+def is_3e(division: dict) -> bool:
+    """A division whose niveau starts with "3" (« 3E », « 3EME », « 3e SEGPA »)."""
+    return _niveau_number(division.get("niveau")) == "3"
+
+
+def brevet_mark(value) -> float | None:
+    """A moyenne of the file as a number: « 12,5 », « 12.5 », « 14 » → 12.5, 12.5, 14.0; None
+    for anything else (« Abs », « Disp », empty, out of 0–20, not a string or a number)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    text = str(value).strip().replace(",", ".")
+    if not text or len(text) > 8 or not all(c in "0123456789." for c in text) or text.count(".") > 1 \
+            or text.startswith(".") or text.endswith("."):
+        return None
+    mark = float(text)
+    return mark if 0 <= mark <= 20 else None
+
+
+def _non_note(acquis: dict) -> bool:
+    return str(acquis.get("eleve_non_note", "")).lower() == "true"
+
+
+def brevet_missing_subjects(bilan: dict, eleve: dict, ref: Referentiel) -> list[str]:
+    """The obligatory matières of the élève's MEF (`enseignements_obligatoires`) that no acquis of
+    the bilan gives a moyenne (a mark out of 20). An acquis « élève non noté » (a dispensed élève)
+    neutralises its matière: it is not missing. None known (no MEF, no programme): []."""
+    expected = enseignements_obligatoires(ref, eleve)
+    if not expected:
+        return []
+    covered = set()
+    for a in bilan.get("acquis") or []:
+        if not isinstance(a, dict) or not isinstance(a.get("discipline"), dict):
+            continue
+        if _non_note(a) or brevet_mark(a.get("moyenne_eleve")) is not None:
+            covered.update(subject_codes(a["discipline"]))
+    return [code for code in expected if code not in covered]
+
+
+def _matiere_label(code: str, ref: Referentiel) -> str:
+    return f"« {(ref.matieres_by_code.get(code) or {}).get('libelle') or code} »"
+
+
+def check_brevet_averages(bilan: dict, division: dict, eleve: dict, ref: Referentiel) -> dict | None:
+    """BREVET_ENSEIGNEMENT_SANS_MOYENNE: a 3e bilan périodique without a moyenne for an obligatory
+    enseignement of the élève's formation (one message per bilan, naming the matières)."""
+    if bilan["type"] != "periodique" or not is_3e(division):
+        return None
+    missing = brevet_missing_subjects(bilan, eleve, ref)
+    if not missing:
+        return None
+    return message("BREVET_ENSEIGNEMENT_SANS_MOYENNE", f"{eleve['prenom']} {eleve['nom']} (classe "
+                   f"{division['code']}) : {', '.join(_matiere_label(c, ref) for c in missing)}.",
+                   groupe={"division": division["code"]})
+
+
+def check_brevet_sans_notes(bilan: dict, division: dict) -> dict | None:
+    """BREVET_CLASSE_SANS_NOTES: a 3e class evaluated without notes (SIECLE's indicator)."""
+    if bilan["type"] == "periodique" and is_3e(division) and division.get("sans_notes") is True:
+        return message("BREVET_CLASSE_SANS_NOTES", f"Classe {division['code']}.", groupe={"division": division["code"]})
+    return None
+
+
+BREVET_PERIODICITIES = {"trimestres": 3, "semestres": 2}
+
+
+def check_brevet_periodicity(bilan: dict, division: dict) -> dict | None:
+    """BREVET_PERIODICITE: a 3e class organised otherwise than in 3 trimestres or 2 semestres."""
+    if bilan["type"] != "periodique" or not is_3e(division):
+        return None
+    scheme, nb = division.get("periodes"), division.get("nb_periodes")
+    if scheme in BREVET_PERIODICITIES and BREVET_PERIODICITIES[scheme] == nb:
+        return None
+    return message("BREVET_PERIODICITE", f"Classe {division['code']} : {nb if nb is not None else '?'} période(s) "
+                   f"({scheme or 'découpage inconnu'}).", groupe={"division": division["code"]})
+
+
+def check_brevet(bilan: dict, division: dict, eleve: dict, ref: Referentiel) -> list[dict]:
+    """The brevet 2026 warnings of a 3e bilan périodique, in this order: averages, notes, periods.
+    None at all where the élève's formation is not known (no MEF, or no programme of it): the
+    référentiel then predates these checks, or lacks SIECLE's nomenclatures."""
+    if enseignements_obligatoires(ref, eleve) is None:
+        return []
+    return [m for m in (check_brevet_averages(bilan, division, eleve, ref), check_brevet_sans_notes(bilan, division),
+                        check_brevet_periodicity(bilan, division)) if m]
+
+
 def check_cycle_millesime(bilan: dict, ref: Referentiel) -> dict | None:
     """CYCLE_MILLESIME: a bilan de fin de cycle of another school year than the référentiel's."""
     if bilan["type"] == "cycle" and bilan.get("millesime") != ref.millesime:
@@ -312,5 +400,5 @@ def evaluate_bilan(bilan: dict, ref: Referentiel) -> list[dict]:
                or check_evaluation_system(bilan, division) or check_subjects_known(bilan, ref))
     notes = ([m for m in (check_file_division(bilan, eleve), check_cycle_millesime(bilan, ref)) if m]
              + check_sconet_period(bilan, division, ref) + check_services(bilan, division, ref)
-             + check_hors_programme(bilan, division, ref))
+             + check_hors_programme(bilan, division, ref) + check_brevet(bilan, division, eleve, ref))
     return ([refusal] if refusal else []) + notes

@@ -38,7 +38,11 @@ __all__ = [
     "TYPES_ENSEIGNANT",
     "TYPE_ENSEIGNANT_PAR_DEFAUT",
     "ErreurReferentiel",
+    "MODALITES_OBLIGATOIRES",
+    "MODALITE_FACULTATIVE",
     "Referentiel",
+    "enseignements_facultatifs",
+    "enseignements_obligatoires",
     "formater_chemin",
     "index_referentiel",
     "schema_referentiel",
@@ -60,6 +64,11 @@ TYPES_ENSEIGNANT = ("epp", "local", "dir", "autre")
 TYPE_ENSEIGNANT_PAR_DEFAUT = "epp"
 # A division's evaluation system as set in LSU (one per class): chalicelib.domain.vocabulary's.
 SYSTEMES_EVALUATION = tuple(s.value for s in SystemeEvaluation)
+
+# Modalités d'élection of SIECLE's programmes: S (tronc commun) and O (option obligatoire) are
+# obligatory enseignements, F (option facultative) a facultatif one; other codes are ignored.
+TRONC_COMMUN, OPTION_OBLIGATOIRE, MODALITE_FACULTATIVE = "S", "O", "F"
+MODALITES_OBLIGATOIRES = (TRONC_COMMUN, OPTION_OBLIGATOIRE)
 
 Chemin = tuple[str | int, ...]
 
@@ -543,6 +552,27 @@ class Referentiel:
     services: frozenset[tuple[str, str, str]]
     calendrier: dict[str, dict] = field(default_factory=dict)
     services_hors_programme: frozenset[tuple[str, str, str]] = frozenset()
+    # Programmes of each MEF (SIECLE): its obligatory matières with their modalité (S or O) and
+    # its facultatif matières (F), in the document's order.
+    obligatoires_by_mef: dict[str, dict[str, str]] = field(default_factory=dict)
+    facultatives_by_mef: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def enseignements_obligatoires(ref: Referentiel, eleve: Mapping[str, Any]) -> list[str] | None:
+    """The obligatory matières an élève follows, from their MEF's programme: every tronc commun
+    (S) one, and the options obligatoires (O) among the élève's options (an LV2 is chosen among
+    several). None when the élève has no MEF or their MEF has no obligatory matière known: the
+    brevet checks then say nothing."""
+    programme = ref.obligatoires_by_mef.get(eleve.get("mef") or "")
+    if not programme:
+        return None
+    options = set(eleve.get("options") or [])
+    return [m for m, modalite in programme.items() if modalite == TRONC_COMMUN or m in options]
+
+
+def enseignements_facultatifs(ref: Referentiel, eleve: Mapping[str, Any]) -> list[str]:
+    """The facultatif matières (F) of the élève's MEF (Latin, LSF…), whether or not followed."""
+    return list(ref.facultatives_by_mef.get(eleve.get("mef") or "", ()))
 
 
 def _cycle_par_defaut(niveau: str) -> int:
@@ -578,7 +608,8 @@ def index_referentiel(data: Mapping[str, Any]) -> Referentiel:
         }
 
     def eleve(e: Mapping[str, Any]) -> dict:
-        return {"sexe": None, "date_sortie": None, "options": [], "dispositifs": [], **copy.deepcopy(dict(e))}
+        return {"sexe": None, "date_sortie": None, "mef": None, "options": [], "dispositifs": [],
+                **copy.deepcopy(dict(e))}
 
     def enseignant(e: Mapping[str, Any]) -> dict:
         return {"type": TYPE_ENSEIGNANT_PAR_DEFAUT, "civilite": None, "prenom": None, **copy.deepcopy(dict(e))}
@@ -588,6 +619,17 @@ def index_referentiel(data: Mapping[str, Any]) -> Referentiel:
         for element in liste:
             index.setdefault(element[cle], normaliser(element))  # le premier l'emporte
         return index
+
+    obligatoires: dict[str, dict[str, str]] = {}
+    facultatives: dict[str, dict[str, None]] = {}
+    for p in data.get("programmes", []):
+        mef, code, modalite = p["mef"], p["matiere"], p["modalite_election"].strip().upper()
+        if code in obligatoires.get(mef, {}) or code in facultatives.get(mef, {}):
+            continue  # le premier l'emporte
+        if modalite in MODALITES_OBLIGATOIRES:
+            obligatoires.setdefault(mef, {})[code] = modalite
+        elif modalite == MODALITE_FACULTATIVE:
+            facultatives.setdefault(mef, {})[code] = None
 
     return Referentiel(
         uai=data["etablissement"]["uai"],
@@ -600,4 +642,6 @@ def index_referentiel(data: Mapping[str, Any]) -> Referentiel:
         calendrier=calendrier,
         services_hors_programme=frozenset((s["enseignant"], s["matiere"], s["division"])
                                           for s in data["services"] if s.get("hors_programme")),
+        obligatoires_by_mef=obligatoires,
+        facultatives_by_mef={mef: tuple(m) for mef, m in facultatives.items()},
     )

@@ -13,7 +13,10 @@ field is documented in docs/referentiel.md (« Import des exports SIECLE et STS 
   (`systeme_evaluation` absent: null, to be set in LSU); a division that no export lists and
   that no élève or service uses any more is removed;
 - the nomenclatures (SIECLE, and the STS copy) add matières and modalités d'élection, and update
-  their labels; they never remove one."""
+  their labels; they never remove one;
+- SIECLE « Base élèves » gives each élève their MEF (`mef`), and SIECLE's nomenclatures own the
+  `programmes` (matières of each MEF with their modalité d'élection): replaced as a whole by those
+  of the export when it lists any, kept otherwise (a truncated export empties nothing)."""
 from __future__ import annotations
 
 import copy
@@ -36,6 +39,9 @@ MODE_NOUVELLES_DIVISIONS = SAISIE
 _NIVEAUX_MEF = {"100": "6E", "101": "5E", "102": "4E", "103": "3E",
                 "164": "6E", "165": "5E", "166": "4E", "167": "3E"}
 _NIVEAU_LIBELLE = re.compile(r"^([3-6])\s*(?:E|EME|ÈME)\b", re.IGNORECASE)
+# schema.json's MEF code and BCN matière code: anything else from an export is left out.
+_CODE_MEF = re.compile(r"[0-9A-Z]{11}")
+_CODE_MATIERE = re.compile(r"[0-9]{6}")
 
 CATEGORIES = ("eleves", "enseignants", "divisions", "services", "matieres", "modalites_election")
 
@@ -136,6 +142,20 @@ class _Fusion:
                 actuelle["libelle"] = mod.libelle
                 self._modifie("modalites_election", "code", mod.code, ["libelle"])
 
+    def programmes(self) -> None:
+        """The matières of each MEF, as the nomenclatures list them (valid codes, first of each
+        (MEF, matière) pair, modalité in capitals)."""
+        nomenclatures = self.apports.nomenclatures
+        if nomenclatures is None:
+            return
+        apport: dict[tuple[str, str], dict] = {}
+        for p in nomenclatures.programmes:
+            mef, matiere, modalite = p.code_mef or "", p.code_matiere or "", (p.modalite or "").strip().upper()
+            if _CODE_MEF.fullmatch(mef) and _CODE_MATIERE.fullmatch(matiere) and modalite:
+                apport.setdefault((mef, matiere), {"mef": mef, "matiere": matiere, "modalite_election": modalite})
+        if apport and list(apport.values()) != self.ref.get("programmes", []):
+            self.ref["programmes"] = list(apport.values())
+
     def etablissement(self) -> None:
         sts = self.apports.sts
         if sts is None:
@@ -233,11 +253,16 @@ class _Fusion:
         rec["date_entree"] = e.date_entree or rec.get("date_entree") or self._date_entree_par_defaut()
         rec["date_sortie"] = e.date_sortie
         rec["options"] = [o.code_matiere for o in e.options]
+        if e.code_mef and _CODE_MEF.fullmatch(e.code_mef):
+            rec["mef"] = e.code_mef
+        else:
+            rec.pop("mef", None)
         if ancien is None:
             self.rapport["eleves"]["ajoutes"].append(e.id_be)
         else:
-            defauts = {"sexe": None, "date_sortie": None, "options": []}
-            champs = [c for c in ("nom", "prenom", "sexe", "division", "date_entree", "date_sortie", "options")
+            defauts = {"sexe": None, "date_sortie": None, "options": [], "mef": None}
+            champs = [c for c in ("nom", "prenom", "sexe", "division", "date_entree", "date_sortie", "mef",
+                                  "options")
                       if ancien.get(c, defauts.get(c)) != rec.get(c, defauts.get(c))]
             self._modifie("eleves", "id_be", e.id_be, champs)
         return rec
@@ -345,6 +370,7 @@ def fusionner(referentiel: Mapping, apports: Apports, *,
     f = _Fusion(referentiel, apports, mode_nouvelles_divisions)
     f.matieres()
     f.modalites()
+    f.programmes()
     f.etablissement()
     listees = f.divisions()
     f.eleves()

@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from chalicelib.domain import checks
 from chalicelib.domain.catalogue import CATALOGUE
-from chalicelib.referentiel import index_referentiel, validate_referentiel
+from chalicelib.referentiel import (
+    enseignements_facultatifs, enseignements_obligatoires, index_referentiel, validate_referentiel,
+)
 from chalicelib.referentiel.exports import (
     BEE_ELEVES, BEE_NOMENCLATURES, CONSEIL_FICHIER, STS_EDT, TYPES_STS, ExportError, import_exports,
     lire_export, referentiel_vide,
@@ -415,7 +417,8 @@ def test_a_new_referentiel_from_the_three_exports():
     assert [(d["code"], d["niveau"], d["mode_import"], d["profs_principaux"]) for d in ref["divisions"]] == [
         ("6A", "6E", "SAISIE", ["51001"]), ("3B", "3E", "SAISIE", ["51002"]), ("3C", "3E", "SAISIE", [])]
     assert ref["eleves"][2] == {"id_be": "4100003", "nom": "GARÇON", "prenom": "Zoé", "sexe": "F", "division": "3B",
-                                "date_entree": "2022-09-01", "date_sortie": None, "options": ["030602", "020300"]}
+                                "date_entree": "2022-09-01", "date_sortie": None, "mef": "10310019110",
+                                "options": ["030602", "020300"]}
     assert [e["id_sts"] for e in ref["enseignants"]] == ["51001", "51002", "51003"]      # not the principal
     assert ref["enseignants"][2] == {"id_sts": "51003", "type": "local", "civilite": "MME", "nom": "ROUX",
                                      "prenom": "Inès"}
@@ -728,3 +731,47 @@ def test_the_evaluation_system_of_a_division_is_kept_like_its_mode(ref_complet):
     assert index_referentiel(nouveau).divisions_by_code["3D"]["systeme_evaluation"] is None
     # Unset on 3C before the import: still unset after it.
     assert "systeme_evaluation" not in par_code["3C"]
+
+
+# --- formation (MEF) of the élèves and programmes of the MEF (brevet 2026) -------------------------
+
+MEF_3E, MEF_6E = "10310019110", "10010012110"
+
+
+def test_each_eleve_gets_their_mef_and_the_referentiel_the_programmes_of_the_nomenclatures(ref_complet):
+    assert {e["id_be"]: e.get("mef") for e in ref_complet["eleves"]} == {
+        "4100001": MEF_6E, "4100002": MEF_6E, "4100003": MEF_3E, "4100004": MEF_3E}
+    programmes = ref_complet["programmes"]
+    assert programmes[:2] == [{"mef": MEF_6E, "matiere": "020700", "modalite_election": "S"},
+                              {"mef": MEF_3E, "matiere": "020300", "modalite_election": "F"}]
+    assert len(programmes) == 14
+    index = index_referentiel(ref_complet)
+    assert index.obligatoires_by_mef[MEF_3E] == {
+        "020700": "S", "061300": "S", "043000": "S", "030201": "S", "062900": "S", "063500": "S", "070700": "S",
+        "100100": "S", "080100": "S", "081000": "S", "030602": "O", "030102": "O"}
+    assert index.facultatives_by_mef == {MEF_3E: ("020300",)}
+    zoe = index.eleves_by_id_be["4100003"]                     # options: Espagnol LV2 (O), Latin (F)
+    obligatoires = enseignements_obligatoires(index, zoe)
+    assert "030602" in obligatoires and "030102" not in obligatoires and "020300" not in obligatoires
+    assert len(obligatoires) == 11
+    assert enseignements_facultatifs(index, zoe) == ["020300"]
+
+
+def test_a_nomenclature_without_programmes_keeps_them_and_a_bad_mef_is_left_out(ref_complet):
+    nomenclature = texte(NOMENCLATURE)
+    debut, fin = nomenclature.index("<PROGRAMMES>"), nomenclature.index("</PROGRAMMES>") + len("</PROGRAMMES>")
+    eleves = texte(ELEVES).replace(f"<CODE_MEF>{MEF_3E}</CODE_MEF>", "<CODE_MEF>=1+1</CODE_MEF>", 1)
+    nouveau, rapport = import_exports(ref_complet, [latin1(eleves), latin1(nomenclature[:debut] + nomenclature[fin:])],
+                                      UAI)
+    assert validate_referentiel(nouveau) == []
+    assert nouveau["programmes"] == ref_complet["programmes"]
+    par_id = {e["id_be"]: e for e in nouveau["eleves"]}
+    assert "mef" not in par_id["4100003"] and par_id["4100004"]["mef"] == MEF_3E
+    assert {"id_be": "4100003", "champs": ["mef"]} in rapport["eleves"]["modifies"]
+
+
+def test_programmes_of_an_export_replace_the_previous_ones(ref_complet):
+    ref = copy.deepcopy(ref_complet)
+    ref["programmes"] = [{"mef": MEF_3E, "matiere": "020700", "modalite_election": "F"}]
+    nouveau, _ = import_exports(ref, [fixture(NOMENCLATURE)], UAI)
+    assert nouveau["programmes"] == ref_complet["programmes"]

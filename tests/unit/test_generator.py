@@ -167,7 +167,7 @@ def test_no_bilan_cycle_without_period_3_or_when_disabled(periodes, cycle):
 def test_referentiel_contract_keys(default_ref):
     assert set(default_ref) == {"etablissement", "millesime", "responsables_etab", "calendrier",
                                 "modalites_election", "matieres", "divisions", "eleves",
-                                "enseignants", "services"}
+                                "enseignants", "services", "programmes"}
     assert default_ref["etablissement"] == {"uai": "0750001A", "nom": "Collège Victor Hugo",
                                             "commune": "Paris"}
     trimestres = default_ref["calendrier"]["trimestres"]
@@ -186,7 +186,7 @@ def test_referentiel_contract_keys(default_ref):
     assert any(d["sans_notes"] for d in default_ref["divisions"])
     for e in default_ref["eleves"]:
         assert set(e) == {"id_be", "nom", "prenom", "sexe", "division", "date_entree",
-                          "date_sortie", "options", "dispositifs"}
+                          "date_sortie", "options", "dispositifs"} | ({"mef"} if e["division"][0] == "3" else set())
         assert e["id_be"].isdigit() and e["sexe"] in ("M", "F") and e["date_sortie"] is None
     for t in default_ref["enseignants"]:
         assert set(t) == {"id_sts", "type", "civilite", "nom", "prenom"}
@@ -305,3 +305,40 @@ def test_cli_gives_some_teachers_the_other_xsd_types(tmp_path, schema):
     assert validate_referentiel(ref) == []
     with pytest.raises(SystemExit):
         main(["--out", str(out), "--types-enseignants", "directeur"])
+
+
+# --- brevet 2026: MEF, programmes, an obligatory subject left out -------------------------------
+
+def test_3e_pupils_have_a_mef_whose_programme_lists_every_3e_subject(default_ref):
+    from lsu_tools.generator import MATIERES, MEF_3E
+    niveaux = niveau_of(default_ref)
+    for e in default_ref["eleves"]:
+        assert e.get("mef") == (MEF_3E if niveaux[e["id_be"]] == "3E" else None)
+    assert default_ref["programmes"] == [{"mef": MEF_3E, "matiere": m.code, "modalite_election": m.modalite}
+                                         for m in MATIERES if "3E" in m.niveaux]
+    assert {p["modalite_election"] for p in default_ref["programmes"]} == {"S", "O", "F"}
+
+
+def test_some_3e_pupils_may_lack_an_obligatory_subject(schema):
+    spec = SchoolSpec(divisions_par_niveau=1, eleves_par_division=3, brevet_sans_matiere=2)
+    root = assert_valid(schema, generate_lsu_xml(spec, periodes=(1, 2)))
+    ref = generate_referentiel(spec)
+    troisiemes = [e["id_be"] for e in ref["eleves"] if e["division"] == "3A"]
+    hg = "DI_043000_S"
+    for p in ("P1", "P2"):
+        with_hg = [xp(root, f"//l:eleve[@id='{b.get('eleve-ref')}']/@id-be")[0]
+                   for b in xp(root, f"//l:bilan-periodique[@periode-ref='{p}']")
+                   if xp(b, f"l:liste-acquis/l:acquis[@discipline-ref='{hg}']")]
+        assert [i for i in troisiemes if i not in with_hg] == troisiemes[:2]
+        assert len([i for i in with_hg if i not in troisiemes]) == 9     # 6A, 5A, 4A: untouched
+    # Off by default: the same document as before the option existed.
+    assert generate_lsu_xml(SMALL) == generate_lsu_xml(SchoolSpec(divisions_par_niveau=1, eleves_par_division=3,
+                                                                  brevet_sans_matiere=0))
+    assert ref == generate_referentiel(SchoolSpec(divisions_par_niveau=1, eleves_par_division=3))
+
+
+@pytest.mark.parametrize("kwargs", [{"brevet_sans_matiere": -1}, {"brevet_matiere_omise": "020300"},
+                                    {"brevet_matiere_omise": "064000"}, {"brevet_matiere_omise": "999999"}])
+def test_invalid_brevet_options_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        generate_referentiel(SchoolSpec(divisions_par_niveau=1, eleves_par_division=1, **kwargs))

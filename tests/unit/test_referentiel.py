@@ -15,6 +15,8 @@ from chalicelib.referentiel import (
     CODE_ERREUR,
     MAX_ERREURS,
     Referentiel,
+    enseignements_facultatifs,
+    enseignements_obligatoires,
     index_referentiel,
     schema_referentiel,
     validate_referentiel,
@@ -840,3 +842,74 @@ def test_les_modes_du_schema_viennent_de_l_enumeration_mode():
     assert "enum" not in proprietes["systeme_evaluation"]
     charge = schema_referentiel()["properties"]["divisions"]["items"]["properties"]["mode_import"]
     assert charge["enum"] == [m.value for m in Mode]
+
+
+# --------------------------------------------------------------------------
+# Formation (MEF) des élèves et programmes des MEF (brevet 2026)
+# --------------------------------------------------------------------------
+
+MEF_3E = "10310019110"
+
+
+def _avec_programmes(programmes: list[dict], mef: str | None = MEF_3E, options=("020100",)) -> dict:
+    data = referentiel_valide(programmes=programmes)
+    eleve = data["eleves"][2]
+    eleve["options"] = list(options)
+    if mef is not None:
+        eleve["mef"] = mef
+    return data
+
+
+def test_mef_et_programmes_facultatifs_valeurs_par_defaut():
+    ref = index_referentiel(referentiel_valide())
+    assert ref.eleves_by_id_be["123458"]["mef"] is None
+    assert ref.obligatoires_by_mef == {} and ref.facultatives_by_mef == {}
+    assert enseignements_obligatoires(ref, ref.eleves_by_id_be["123458"]) is None
+    assert enseignements_facultatifs(ref, ref.eleves_by_id_be["123458"]) == []
+
+
+def test_programmes_indexes_par_mef_obligatoires_et_facultatifs():
+    data = _avec_programmes([
+        {"mef": MEF_3E, "matiere": "020700", "modalite_election": "S"},
+        {"mef": MEF_3E, "matiere": "030201", "modalite_election": "O"},
+        {"mef": MEF_3E, "matiere": "061300", "modalite_election": "O"},
+        {"mef": MEF_3E, "matiere": "020100", "modalite_election": "f"},      # casse normalisée
+        {"mef": MEF_3E, "matiere": "020700", "modalite_election": "F"},      # doublon : le premier l'emporte
+        {"mef": MEF_3E, "matiere": "030201", "modalite_election": "X"},      # autre modalité : ignorée
+        {"mef": "10010012110", "matiere": "020700", "modalite_election": "S"},
+    ], options=("030201", "020100"))
+    assert validate_referentiel(data) == []
+    ref = index_referentiel(data)
+    assert ref.obligatoires_by_mef == {MEF_3E: {"020700": "S", "030201": "O", "061300": "O"},
+                                       "10010012110": {"020700": "S"}}
+    assert ref.facultatives_by_mef == {MEF_3E: ("020100",)}
+    inès = ref.eleves_by_id_be["123458"]
+    assert inès["mef"] == MEF_3E
+    # S always; O only where the élève follows it (an option obligatoire such as an LV2).
+    assert enseignements_obligatoires(ref, inès) == ["020700", "030201"]
+    assert enseignements_facultatifs(ref, inès) == ["020100"]
+
+
+@pytest.mark.parametrize("modifier, chemin, extrait", [
+    (lambda d: d["eleves"][2].update(mef="1031"), "eleves[2].mef", "code MEF de 11 caractères"),
+    (lambda d: d["eleves"][2].update(mef=10310019110), "eleves[2].mef", None),
+    (lambda d: d.update(programmes=[{"mef": MEF_3E, "matiere": "0207", "modalite_election": "S"}]),
+     "programmes[0].matiere", "code matière BCN de 6 chiffres"),
+    (lambda d: d.update(programmes=[{"mef": MEF_3E, "matiere": "020700"}]), "programmes[0].modalite_election", None),
+    (lambda d: d.update(programmes=[{"mef": MEF_3E, "matiere": "020700", "modalite_election": " "}]),
+     "programmes[0].modalite_election", "ne doit pas être vide"),
+    (lambda d: d.update(programmes={"mef": MEF_3E}), "programmes", None),
+])
+def test_mef_et_programmes_invalides_refuses_en_francais(modifier, chemin, extrait):
+    data = referentiel_valide()
+    modifier(data)
+    erreur = seule_erreur(data)
+    assert erreur["code"] == "REFERENTIEL_INVALIDE" and erreur["chemin"] == chemin
+    if extrait:
+        assert extrait in erreur["message"]
+
+
+def test_mef_null_accepte():
+    data = referentiel_valide()
+    data["eleves"][0]["mef"] = None
+    assert validate_referentiel(data) == []

@@ -109,13 +109,14 @@ function connecter(t) {
     if (!b.hidden && !premiere) premiere = b.dataset.page;
   });
   afficher(premiere);
-  chargerDivisions();
+  divisionsChargees = chargerDivisions();
   if (!document.querySelector("#menu button[data-page=page-historique]").hidden) historique();
 }
 function afficher(page) {
   document.querySelectorAll(".page").forEach((p) => { p.hidden = p.id !== page; });
   document.querySelectorAll("#menu button").forEach((b) => b.setAttribute("aria-current", b.dataset.page === page ? "page" : "false"));
   if (page === "page-parametrage") parametrage();
+  if (page === "page-brevet") brevetClasses();
 }
 document.querySelectorAll("#menu button").forEach((b) => b.addEventListener("click", () => afficher(b.dataset.page)));
 
@@ -247,6 +248,7 @@ async function historique() {
 
 // --- recherche de bilans ----------------------------------------------------------------------------
 let divisions = [];
+let divisionsChargees = Promise.resolve();
 async function chargerDivisions() {
   try { divisions = (await api("GET", "/divisions")).divisions; } catch (e) { divisions = []; }
   $("r-division").replaceChildren(...divisions.map((d) => { const o = el("option", d.code); o.value = d.code; return o; }));
@@ -494,7 +496,7 @@ $("form-exports").addEventListener("submit", async (ev) => {
     const ignores = (data.rapport.eleves && data.rapport.eleves.ignores) || [];
     $("exports-etat").textContent = (preControle ? "Pré-contrôle : rien n'a été enregistré." : "Référentiel mis à jour.")
       + (ignores.length ? " " + ignores.length + " élève(s) ignoré(s) : " + ignores.map((e) => e.prenom + " " + e.nom + " (" + e.motif + ")").join(", ") + "." : "");
-    if (!preControle) { parametrage(); chargerDivisions(); }
+    if (!preControle) { parametrage(); divisionsChargees = chargerDivisions(); }
   } catch (e) { $("exports-etat").textContent = e.message; }
 });
 
@@ -518,3 +520,44 @@ $("form-exports").addEventListener("submit", async (ev) => {
     catch (e) { $("suivi").hidden = false; $("etat").textContent = e.message; $("etat").className = "erreur"; }
   }
 })();
+
+// --- brevet 2026 ------------------------------------------------------------------------------------
+const troisiemes = () => divisions.filter((d) => /^3/.test(String(d.niveau || "")));
+const note = (v) => (typeof v === "number" ? v.toFixed(2).replace(".", ",") : "—");
+async function brevetClasses() {
+  await divisionsChargees;
+  $("brevet-division").replaceChildren(...troisiemes().map((d) => { const o = el("option", d.code); o.value = d.code; return o; }));
+  $("brevet-erreur").textContent = troisiemes().length ? "" : "Aucune classe de 3e parmi vos classes.";
+}
+$("form-brevet").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("brevet-erreur").textContent = "";
+  try {
+    const t = await api("GET", "/divisions/" + encodeURIComponent($("brevet-division").value) + "/brevet");
+    const matieres = liste(t.matieres).filter((m) => m && typeof m === "object");
+    const tete = el("tr");
+    ["Élève", "Moyenne des moyennes annuelles", "Sans moyenne", "Meilleur facultatif", ...matieres.map((m) => texte(m.libelle))]
+      .forEach((h) => { const th = el("th", h); th.scope = "col"; tete.append(th); });
+    $("brevet-tete").replaceChildren(tete);
+    $("brevet-lignes").replaceChildren(...liste(t.eleves).filter((r) => r && typeof r === "object").map((r) => {
+      const tr = el("tr"); const parMatiere = {};
+      liste(r.enseignements).forEach((l) => { if (l && typeof l === "object") parMatiere[l.matiere] = l; });
+      const nom = el("th", texte(r.nom) + " " + texte(r.prenom)); nom.scope = "row"; tr.append(nom);
+      const libelles = Object.fromEntries(matieres.map((m) => [m.matiere, m.libelle]));
+      const fac = r.facultatif && typeof r.facultatif === "object" ? r.facultatif : null;
+      tr.append(el("td", r.formation_connue === false ? "formation inconnue" : note(r.moyenne)),
+                el("td", liste(r.manquants).map((c) => libelles[c] || String(c)).join(", "), liste(r.manquants).length ? "erreur" : ""),
+                el("td", fac ? texte(fac.libelle) + " (+" + note(fac.points) + ")" : ""));
+      matieres.forEach((m) => {
+        const l = parMatiere[m.matiere];
+        tr.append(el("td", !l ? "" : l.dispense ? "dispensé" : note(l.moyenne) + (l.estimee && typeof l.moyenne === "number" ? " (estimée)" : "")));
+      });
+      return tr;
+    }));
+  } catch (e) { $("brevet-erreur").textContent = e.message; $("brevet-lignes").replaceChildren(); }
+});
+$("brevet-csv").addEventListener("click", () => {
+  const code = $("brevet-division").value;
+  telecharger("/divisions/" + encodeURIComponent(code) + "/brevet?format=csv", "brevet-2026-" + code + ".csv")
+    .catch((e) => { $("brevet-erreur").textContent = e.message; });
+});
