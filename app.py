@@ -1,7 +1,7 @@
 """lsu-import — routes and event handlers only; all logic lives in chalicelib/."""
 from chalice import Chalice
 
-from chalicelib.api import bilans, brevet, dev, imports, referentiel, web
+from chalicelib.api import bilans, brevet, dashboard, dev, imports, referentiel, web
 from chalicelib.pipeline import report
 from chalicelib.pipeline.merge import stage as merge
 from chalicelib.pipeline.split import stage as split
@@ -36,6 +36,11 @@ def dev_login():
 @app.route("/divisions", methods=["GET"])
 def list_divisions():
     return bilans.list_divisions(app.current_request, get_runtime())
+
+
+@app.route("/tableau-de-bord", methods=["GET"])
+def get_dashboard():
+    return dashboard.get_dashboard(app.current_request, get_runtime())
 
 
 @app.route("/imports", methods=["POST"])
