@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
+PDFTOPPM := /usr/bin/pdftoppm
 
 .PHONY: install demo test test-unit test-integration test-browser screenshot bench clean synth test-infra
 
@@ -24,16 +25,21 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core
 
-test: install $(CHROMIUM) test-infra
+# The PDF tests render each document kind to PNG with pdftoppm (Debian's poppler-utils).
+$(PDFTOPPM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils
+
+test: install $(CHROMIUM) $(PDFTOPPM) test-infra
 	$(BIN)/python -m pytest
 
 test-browser: install $(CHROMIUM)
 	$(BIN)/python -m pytest tests/browser
 
-screenshot: install $(CHROMIUM)
-	LSU_SCREENSHOT=1 $(BIN)/python -m pytest tests/browser -k "whole_school or brevet_table"
+screenshot: install $(CHROMIUM) $(PDFTOPPM)
+	LSU_SCREENSHOT=1 $(BIN)/python -m pytest tests/browser tests/unit/test_pdf_documents.py -k "whole_school or brevet_table or renders_to_a_picture"
 
-test-unit: install
+test-unit: install $(PDFTOPPM)
 	$(BIN)/python -m pytest tests/unit
 
 test-integration: install

@@ -187,7 +187,7 @@ def _etab_name(rt, uai: str) -> str:
 def bilan_pdf(request, rt, who: Identity, id_be: str, bilan: str) -> Response:
     v = visible_bilan(rt, who, id_be, bilan)
     e = v.get("eleve") or {}
-    return pdf_response(pdf.render([v], _etab_name(rt, who.uai)),
+    return pdf_response(pdf.render([v], _etab_name(rt, who.uai), who.uai),
                         pdf.file_name("bilan", e.get("nom") or "", e.get("prenom") or "", bilan))
 
 
@@ -197,7 +197,7 @@ def division_pdf(request, rt, who: Identity, code: str) -> Response:
     views = search_views(rt, who, {**params, "division": code})
     if not views:
         raise ApiError("NOT_FOUND", "Aucun bilan pour cette classe.")
-    return pdf_response(pdf.render(views, _etab_name(rt, who.uai)),
+    return pdf_response(pdf.render(views, _etab_name(rt, who.uai), who.uai),
                         pdf.file_name("bilans", code, params.get("bilan") or ""))
 
 

@@ -15,6 +15,10 @@ from chalicelib.domain.catalogue import message
 from chalicelib.domain.checks import EDITEUR
 
 COMPLET, A_COMPLETER = "COMPLET", "A_COMPLETER"
+# The imported fields the bilan document shows, as the split names them (api/render/pdf.py prints them).
+DOCUMENT_KEYS = ("date_conseil_classe", "date_creation", "millesime", "responsable_etab", "profs_principaux",
+                 "devoirs_faits", "competences_numeriques", "parcours_communs", "vie_scolaire_commun",
+                 "langue_culture_regionale")
 # Parts that can be entered in LSU to complete an imported bilan.
 EDITABLE = ("acquis_conseils", "vie_scolaire", "parcours", "epis", "acc_persos", "elements_programme")
 # The optional parts the fiche lets the CE, the PP and the CPE enter (parcours, EPI, AP).
@@ -309,6 +313,12 @@ def view(state: BilanState) -> dict:
     autres = autres_informations(imp)
     if autres:
         out["autres_informations"] = autres
+    # What the bilan document prints beyond the parts (api/render/pdf.py DOCUMENT_KEYS): the conseil's
+    # date, the PP and chef d'établissement, devoirs faits, compétences numériques, the class's parcours
+    # and vie scolaire, the LCR. As the file gave them (the PDF copes with any shape).
+    document = {k: imp[k] for k in DOCUMENT_KEYS if imp.get(k) not in (None, "", [], {})}
+    if document:
+        out["document"] = document
     statut, manquants = completeness(out)
     out.update(statut=statut, manquants=manquants)
     return out
