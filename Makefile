@@ -7,9 +7,17 @@ STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 PDFTOPPM := /usr/bin/pdftoppm
 
-.PHONY: install demo test test-unit test-integration test-browser screenshot bench clean synth test-infra
+.PHONY: install front demo test test-unit test-integration test-browser screenshot bench clean synth test-infra
 
-install: $(STAMP)
+install: $(STAMP) front
+
+# The web front on the DSFR (front/): npm ci from the lock file, then the build copies what the page
+# uses into chalicelib/api/static/dsfr/ (git-ignored, packaged with chalicelib/).
+FRONT_STAMP := chalicelib/api/static/dsfr/manifest.json
+front: $(FRONT_STAMP)
+$(FRONT_STAMP): front/package.json front/package-lock.json front/build.mjs front/lsu.css
+	npm ci --prefix front --prefer-offline --no-audit --no-fund --loglevel=error
+	node front/build.mjs
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +45,7 @@ test-browser: install $(CHROMIUM)
 	$(BIN)/python -m pytest tests/browser
 
 screenshot: install $(CHROMIUM) $(PDFTOPPM)
-	LSU_SCREENSHOT=1 $(BIN)/python -m pytest tests/browser tests/unit/test_pdf_documents.py -k "whole_school or brevet_table or renders_to_a_picture"
+	LSU_SCREENSHOT=1 $(BIN)/python -m pytest tests/browser tests/unit/test_pdf_documents.py -k "whole_school or brevet_table or every_screen or dashboard_counts or renders_to_a_picture"
 
 test-unit: install $(PDFTOPPM)
 	$(BIN)/python -m pytest tests/unit
@@ -50,7 +58,7 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info front/node_modules chalicelib/api/static/dsfr
 
 # --- infrastructure (infra/, docs/deploiement.md) ------------------------------------------------
 # `cdk synth` of every stage with the pinned CDK CLI (npm) and a dummy account: no credentials,
@@ -70,7 +78,7 @@ $(CDK): infra/package.json infra/package-lock.json
 	npm ci --prefix infra --no-audit --no-fund --loglevel=error
 	touch $(CDK)
 
-synth: $(INFRA_STAMP) $(CDK)
+synth: $(INFRA_STAMP) $(CDK) front
 	rm -rf infra/cdk.out infra/chalice.out
 	cd infra && env $(SYNTH_ENV) node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting \
 		--no-ec2creds --no-lookups -c cognitoDomainPrefix=lsu-import-exemple

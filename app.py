@@ -11,6 +11,7 @@ from chalicelib.runtime import get_runtime
 
 app = Chalice(app_name="lsu-import")
 app.api.binary_types.append("application/pdf")
+app.api.binary_types.extend(web.BINARY_TYPES)      # the DSFR fonts (GET /dsfr/{name})
 
 
 @app.route("/", methods=["GET"])
@@ -21,6 +22,11 @@ def index():
 @app.route("/app.js", methods=["GET"])
 def script():
     return web.static("app.js")
+
+
+@app.route("/dsfr/{name}", methods=["GET"])
+def dsfr_asset(name):
+    return web.dsfr_asset(name)
 
 
 @app.route("/dev/etablissements", methods=["GET"])

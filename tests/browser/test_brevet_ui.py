@@ -47,5 +47,5 @@ def test_a_teacher_without_a_3e_class_has_no_brevet_table(login, page, api_for):
     api_for(SPEC.uai).put_referentiel(ref)
     login(SPEC.uai, "ENSEIGNANT", teacher)
     page.click("#menu button[data-page=page-brevet]")
-    page.wait_for_function("document.getElementById('brevet-erreur').textContent.includes('Aucune classe de 3e')")
+    page.wait_for_function("() => document.getElementById('brevet-erreur').textContent.includes('Aucune classe de 3e')")
     assert page.locator("#brevet-division option").count() == 0

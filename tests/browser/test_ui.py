@@ -24,8 +24,8 @@ def test_ce_imports_a_whole_school_reads_filters_downloads_and_opens_a_pdf(login
 
     page.set_input_files("#fichier", str(xml))
     page.click("#importer")
-    page.wait_for_function("document.getElementById('barre-depot').value === 100")
-    page.wait_for_function("document.getElementById('barre-traitement').value > 0", timeout=120_000)
+    page.wait_for_function("() => document.getElementById('barre-depot').value === 100")
+    page.wait_for_function("() => document.getElementById('barre-traitement').value > 0", timeout=120_000)
     page.wait_for_selector("#bloc-synthese:not([hidden])", timeout=180_000)
     assert "TERMINE" in page.inner_text("#etat")
     assert "Bilans : 900" in page.inner_text("#totaux") and "Rejetés : 0" in page.inner_text("#totaux")
@@ -40,8 +40,7 @@ def test_ce_imports_a_whole_school_reads_filters_downloads_and_opens_a_pdf(login
     if os.environ.get("LSU_SCREENSHOT"):     # docs/ecran-import.png (make screenshot)
         page.select_option("#filtre-niveau", "")
         page.select_option("#filtre-division", "3A")
-        page.locator("#bloc-synthese").scroll_into_view_if_needed()
-        page.evaluate("window.scrollBy(0, -330)")
+        page.evaluate("() => document.getElementById('suivi').scrollIntoView()")
         page.screenshot(path=str(SCREENSHOT), full_page=False)
         page.select_option("#filtre-division", "")
 
@@ -104,7 +103,7 @@ def test_pp_completes_a_sconet_bilan_and_locks_it(login, page, api_for):
     page.wait_for_selector("#bilan-etat:has-text('enregistré')")
     assert "complet" in page.inner_text("#bilan-etat") and page.inner_text("#bilan-manquants") == ""
     page.click("#verrouiller")
-    page.wait_for_function("document.getElementById('bilan-etat').textContent.startsWith('Verrouillé')")
+    page.wait_for_function("() => document.getElementById('bilan-etat').textContent.startsWith('Verrouillé')")
     assert page.is_disabled("#b-ag")
 
 
@@ -139,16 +138,16 @@ def test_ce_updates_the_referentiel_from_siecle_and_sts_exports(login, page, api
     assert "Référentiel inchangé" in page.inner_text("#exports-etat")
 
     page.set_input_files("#exports", [str(FIXTURES / f"{n}.latin1.xml") for n in (ELEVES, NOMENCLATURE, STS)])
-    page.check("#exports-pre-controle")
+    page.check("label[for=exports-pre-controle]")      # the DSFR checkbox: its label takes the click
     page.click("#envoyer-exports")
     page.wait_for_selector("#exports-rapport:not([hidden])")
     assert "rien n'a été enregistré" in page.inner_text("#exports-etat")
     assert "Enseignants" in page.inner_text("#exports-lignes")
 
-    page.uncheck("#exports-pre-controle")
+    page.uncheck("label[for=exports-pre-controle]")
     page.click("#envoyer-exports")
-    page.wait_for_function("document.getElementById('exports-etat').textContent.startsWith('Référentiel mis à jour')")
-    page.wait_for_function("document.querySelectorAll('#classes tr').length >= 3")
+    page.wait_for_function("() => document.getElementById('exports-etat').textContent.startsWith('Référentiel mis à jour')")
+    page.wait_for_function("() => document.querySelectorAll('#classes tr').length >= 3")
     assert {"6A", "3B", "3C"} <= set(page.locator("#classes tr td:first-child").all_inner_texts())
 
 
@@ -196,7 +195,7 @@ def test_on_aws_the_page_logs_in_through_cognito_with_pkce(page, stack, api_for)
     assert page.is_hidden("#etablissement")                  # no development login on AWS
     with page.expect_request(lambda r: r.url.startswith(stack.api_url + "/divisions")) as call:
         page.click("#se-connecter")
-        page.wait_for_function("document.getElementById('identite').textContent.startsWith('Connecté')")
+        page.wait_for_function("() => document.getElementById('identite').textContent.startsWith('Connecté')")
     assert "établissement 0794005E — chef d'établissement" in page.inner_text("#identite")
     a, t = seen["authorize"], seen["token"]
     assert a["response_type"] == ["code"] and a["client_id"] == [client] and a["code_challenge_method"] == ["S256"]
@@ -279,7 +278,7 @@ def test_ce_sets_a_class_evaluation_system_and_reads_who_launched_the_import(log
     with page.expect_request(lambda r: r.url.endswith("/referentiel/divisions/5A/evaluation") and r.method == "PUT") as call:
         select.select_option("POSITIONNEMENT")
     assert call.value.post_data_json == {"systeme_evaluation": "POSITIONNEMENT"}
-    page.wait_for_function("document.getElementById('parametrage-etat').textContent !== ''")
+    page.wait_for_function("() => document.getElementById('parametrage-etat').textContent !== ''")
 
     # The synthèse shows who launched the import and, per class, what the report stage counted;
     # it renders what it is given defensively (missing fields, hostile text shown as text).

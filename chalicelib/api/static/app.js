@@ -2,6 +2,22 @@
 // LSU — Bilans : interface web (français). Toutes les données passent par l'API, avec le jeton.
 const $ = (id) => document.getElementById(id);
 const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined && text !== null) e.textContent = text; if (cls) e.className = cls; return e; };
+// DSFR: a French alert (fr-alert) on an element that holds a message, none when it is empty; a badge.
+function alerte(id, message, type) {
+  const e = $(id); e.textContent = message || "";
+  ["fr-alert", "fr-alert--sm", "fr-alert--error", "fr-alert--success", "fr-alert--info"].forEach((c) => e.classList.remove(c));
+  if (message) e.classList.add("fr-alert", "fr-alert--sm", "fr-alert--" + (type || "error"));
+  e.classList.toggle("erreur", !!message && (type || "error") === "error");
+}
+const BADGES = { IMPORTE: ["Importé", "success"], MIS_A_JOUR: ["Mis à jour", "info"], INCHANGE: ["Inchangé", ""], REJETE: ["Rejeté", "error"],
+                 TERMINE: ["Terminé", "success"], FICHIER_REJETE: ["Fichier rejeté", "error"], COMPLET: ["Complet", "success"],
+                 A_COMPLETER: ["À compléter", "warning"], VERROUILLE: ["Verrouillé", "info"] };
+function badge(code) {
+  const [texte, type] = BADGES[code] || [String(code ?? "—"), "new"];
+  return el("p", texte, "fr-badge fr-badge--sm" + (type ? " fr-badge--" + type : ""));
+}
+const cellule = (...enfants) => { const td = el("td"); td.append(...enfants); return td; };
+const bouton = (texte, cls) => el("button", texte, "fr-btn fr-btn--sm" + (cls ? " " + cls : ""));
 const jeton = () => sessionStorage.getItem("jeton") || "";
 let identite = null;
 
@@ -106,6 +122,7 @@ function connecter(t) {
   let premiere = null;
   document.querySelectorAll("#menu button").forEach((b) => {
     b.hidden = !b.dataset.roles.split(" ").includes(identite.role);
+    b.closest("li").hidden = b.hidden;
     if (!b.hidden && !premiere) premiere = b.dataset.page;
   });
   afficher(premiere);
@@ -114,8 +131,10 @@ function connecter(t) {
 }
 function afficher(page) {
   document.querySelectorAll(".page").forEach((p) => { p.hidden = p.id !== page; });
-  document.querySelectorAll("#menu button").forEach((b) => b.setAttribute("aria-current", b.dataset.page === page ? "page" : "false"));
+  document.querySelectorAll("#menu button").forEach((b) => {
+    if (b.dataset.page === page) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current"); });
   if (page === "page-parametrage") parametrage();
+  if (page === "page-tableau-de-bord") tableauDeBord();
   if (page === "page-brevet") brevetClasses();
 }
 document.querySelectorAll("#menu button").forEach((b) => b.addEventListener("click", () => afficher(b.dataset.page)));
@@ -147,7 +166,7 @@ async function suivre(id) {
 $("form-import").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const fichier = $("fichier").files[0]; if (!fichier) return;
-  $("importer").disabled = true; $("suivi").hidden = false; $("barre-depot").value = 0; $("barre-traitement").value = 0; $("etat").className = "";
+  $("importer").disabled = true; $("suivi").hidden = false; $("barre-depot").value = 0; $("barre-traitement").value = 0; alerte("etat", "", "info");
   try {
     $("etat").textContent = "Création de l'import…";
     const cree = await api("POST", "/imports", { nom_fichier: fichier.name, taille: fichier.size, pre_controle: $("pre-controle").checked });
@@ -156,7 +175,7 @@ $("form-import").addEventListener("submit", async (ev) => {
     await suivre(cree.import_id);
     afficherSynthese(await api("GET", "/imports/" + encodeURIComponent(cree.import_id) + "/synthese"));
     historique();
-  } catch (e) { $("etat").textContent = e.message; $("etat").className = "erreur"; }
+  } catch (e) { alerte("etat", e.message); }
   finally { $("importer").disabled = false; }
 });
 
@@ -178,6 +197,9 @@ function afficherSynthese(s) {
     el("span", "Inchangés : " + t.inchanges), el("span", "Rejetés : " + t.rejetes), el("span", "Avec avertissement : " + t.avertissements));
   $("erreurs-fichier").replaceChildren(...[...s.messages, ...s.erreurs_fichier].map((m) =>
     el("li", "[" + m.code + "]" + (m.ligne ? " ligne " + m.ligne : "") + " : " + m.message + (m.conseil ? " — Que faire ? " + m.conseil : ""))));
+  $("bloc-erreurs-fichier").hidden = $("erreurs-fichier").children.length === 0;
+  $("bloc-erreurs-fichier").classList.toggle("fr-alert--error", s.statut === "FICHIER_REJETE");
+  $("bloc-erreurs-fichier").classList.toggle("fr-alert--warning", s.statut !== "FICHIER_REJETE");
   $("codes").textContent = Object.keys(s.codes || {}).length
     ? "Bilans par code : " + Object.entries(s.codes).map(([c, n]) => c + " " + n).join(", ") : "";
   const divisions = [...new Set(s.bilans.map((b) => b.division))];
@@ -220,8 +242,8 @@ function remplirBilans() {
                                              && (!c || b.messages.some((m) => m.code === c))).map((b) => {
     const tr = el("tr");
     const bilan = b.type === "periodique" ? "Période " + b.periode.indice + "/" + b.periode.nb_periodes : "Fin de cycle " + b.cycle;
-    tr.append(el("td", b.division), el("td", b.nom + " " + b.prenom), el("td", bilan), el("td", b.statut, b.statut),
-              el("td", b.messages.map((m) => "[" + m.code + "] " + m.message + (m.conseil ? " Que faire ? " + m.conseil : "")).join("\n")));
+    tr.append(el("td", b.division), el("td", b.nom + " " + b.prenom), el("td", bilan), cellule(badge(b.statut)),
+              el("td", b.messages.map((m) => "[" + m.code + "] " + m.message + (m.conseil ? " Que faire ? " + m.conseil : "")).join("\n"), "lsu-messages"));
     return tr;
   });
   $("bilans").replaceChildren(...lignes);
@@ -236,10 +258,11 @@ async function historique() {
   try {
     const { imports } = await api("GET", "/imports");
     $("historique").replaceChildren(...imports.map((i) => {
-      const tr = el("tr"); const b = el("button", "Ouvrir la synthèse");
+      const tr = el("tr"); const b = bouton("Ouvrir la synthèse", "fr-btn--secondary");
+      b.setAttribute("aria-label", "Ouvrir la synthèse de l'import de " + i.fichier.nom + " du " + i.cree_le);
       b.addEventListener("click", async () => { afficher("page-import"); afficherSynthese(await api("GET", "/imports/" + encodeURIComponent(i.import_id) + "/synthese")); });
       const td = el("td"); td.append(b);
-      tr.append(el("td", i.cree_le), el("td", i.fichier.nom), el("td", i.cree_par || ""), el("td", i.statut), el("td", i.totaux.bilans),
+      tr.append(el("td", i.cree_le), el("td", i.fichier.nom), el("td", i.cree_par ? qui(i.cree_par) : ""), cellule(badge(i.statut)), el("td", i.totaux.bilans),
                 el("td", i.totaux.importes), el("td", i.totaux.rejetes), td);
       return tr;
     }));
@@ -266,26 +289,102 @@ $("form-recherche").addEventListener("submit", async (ev) => {
   const q = new URLSearchParams();
   if ($("r-eleve").value.trim()) q.set("eleve", $("r-eleve").value.trim()); else q.set("division", $("r-division").value);
   ["bilan", "statut", "provenance"].forEach((k) => { if ($("r-" + k).value) q.set(k, $("r-" + k).value); });
+  alerte("recherche-etat", "", "info");
   try {
     const { bilans } = await api("GET", "/bilans?" + q);
     $("resultats").replaceChildren(...bilans.map((b) => {
       const tr = el("tr");
       const libelle = b.type === "periodique" ? "Période " + b.periode.indice + "/" + b.periode.nb_periodes : "Fin de cycle " + b.cycle;
-      const ouvrir = el("button", "Ouvrir"); ouvrir.addEventListener("click", () => ouvrirBilan(b.id_be, b.bilan));
-      const pdf = el("button", "PDF", "secondaire");
+      const ouvrir = bouton("Ouvrir"); ouvrir.addEventListener("click", () => ouvrirBilan(b.id_be, b.bilan));
+      ouvrir.setAttribute("aria-label", "Ouvrir le bilan de " + b.nom + " " + b.prenom + " (" + libelle + ")");
+      const pdf = bouton("PDF", "fr-btn--secondary");
+      pdf.setAttribute("aria-label", "PDF du bilan de " + b.nom + " " + b.prenom + " (" + libelle + ")");
       pdf.addEventListener("click", () => telecharger("/bilans/" + b.id_be + "/" + b.bilan + "/pdf", "bilan-" + b.nom + "-" + b.prenom + "-" + b.bilan + ".pdf"));
-      const td = el("td"); td.append(ouvrir, " ", pdf);
-      tr.append(el("td", b.division), el("td", b.nom + " " + b.prenom), el("td", libelle), el("td", b.mode),
-                el("td", b.verrouille ? "Verrouillé" : (b.statut === "COMPLET" ? "Complet" : "À compléter")), td);
+      const td = el("td"); td.append(ouvrir, pdf);
+      tr.append(el("td", b.division), el("td", b.nom + " " + b.prenom), el("td", libelle), el("td", MODES[b.mode] || texte(b.mode)),
+                cellule(badge(b.verrouille ? "VERROUILLE" : (b.statut === "COMPLET" ? "COMPLET" : "A_COMPLETER"))), td);
       return tr;
     }));
-  } catch (e) { $("resultats").replaceChildren(el("tr", e.message, "erreur")); }
+    $("recherche-etat").textContent = bilans.length + " bilan(s) trouvé(s)" + (filtreTableau ? " — " + filtreTableau : "") + ".";
+  } catch (e) { $("resultats").replaceChildren(); alerte("recherche-etat", e.message); }
 });
 $("pdf-classe").addEventListener("click", () => {
   const q = new URLSearchParams(); if ($("r-bilan").value) q.set("bilan", $("r-bilan").value);
   telecharger("/divisions/" + encodeURIComponent($("r-division").value) + "/pdf?" + q, "bilans-" + $("r-division").value + ".pdf")
-    .catch((e) => { $("resultats").replaceChildren(el("tr", e.message, "erreur")); });
+    .catch((e) => { alerte("recherche-etat", e.message); });
 });
+
+// --- tableau de bord --------------------------------------------------------------------------------
+// GET /tableau-de-bord: per class a DSFR table, per période its counts; each count opens « Recherche de
+// bilans » with the search the API gives for it, filled in and run (one click).
+let filtreTableau = "";
+const objet = (v) => (v && typeof v === "object" && !Array.isArray(v) ? v : null);
+async function tableauDeBord() {
+  $("tableau-etat").textContent = "Chargement du tableau de bord…";
+  try {
+    const t = await api("GET", "/tableau-de-bord");
+    const classes = liste(t.classes).filter(objet);
+    $("tableau-classes").replaceChildren(...classes.map(tableClasse));
+    alerte("tableau-etat", classes.length ? "" : "Aucune classe à afficher.", "info");
+  } catch (e) { $("tableau-classes").replaceChildren(); alerte("tableau-etat", e.message); }
+}
+function lienRecherche(nombre, recherche, description, libelle) {
+  const n = typeof nombre === "number" && Number.isFinite(nombre) ? nombre : 0;
+  const params = objet(recherche);
+  if (!params || !n) return document.createTextNode(String(n));
+  const a = el("a", String(n), "fr-link"); a.href = "#page-recherche";
+  a.setAttribute("aria-label", n + " " + description + " : ouvrir la recherche");
+  a.addEventListener("click", (ev) => { ev.preventDefault(); rechercherDepuis(params, n + " " + description, libelle); });
+  return a;
+}
+async function rechercherDepuis(params, description, libelle) {
+  await divisionsChargees;
+  const champs = { division: "r-division", bilan: "r-bilan", statut: "r-statut", provenance: "r-provenance", eleve: "r-eleve" };
+  Object.entries(champs).forEach(([k, id]) => {
+    const v = typeof params[k] === "string" ? params[k] : "", champ = $(id);
+    if (champ.tagName === "SELECT" && v && ![...champ.options].some((o) => o.value === v)) {
+      const o = el("option", k === "bilan" && libelle ? libelle : v); o.value = v; champ.append(o);
+    }
+    champ.value = v;
+  });
+  afficher("page-recherche");
+  filtreTableau = description;
+  $("t-recherche").focus();
+  $("form-recherche").requestSubmit();
+}
+$("form-recherche").addEventListener("change", () => { filtreTableau = ""; });
+function tableClasse(c) {
+  const division = texte(c.division);
+  const table = el("table");
+  table.append(el("caption", "Classe " + division + (c.niveau ? " — niveau " + c.niveau : "") + (c.mode ? " — " + (MODES[c.mode] || c.mode) : "")));
+  const tete = el("tr");
+  ["Période ou cycle", "Importés", "À compléter", "Ce qui manque", "Complets non verrouillés", "Verrouillés"]
+    .forEach((h) => { const th = el("th", h); th.scope = "col"; tete.append(th); });
+  const thead = el("thead"); thead.append(tete);
+  const corps = el("tbody");
+  liste(c.periodes).filter(objet).forEach((p) => {
+    const tr = el("tr"); const libelle = texte(p.libelle); const ou = "classe " + division + ", " + libelle;
+    const th = el("th", libelle); th.scope = "row";
+    const a = objet(p.a_completer) || {}, complets = objet(p.complets_non_verrouilles) || {}, verrous = objet(p.verrouilles) || {};
+    const manques = el("td");
+    liste(a.manques).filter(objet).forEach((m) => manques.append(el("div",
+      texte(m.partie) + (m.discipline ? " (" + m.discipline + ")" : "") + " : " + texte(m.nombre))));
+    const importes = typeof c.division === "string" && typeof p.bilan === "string" ? { division: c.division, bilan: p.bilan } : null;
+    tr.append(th, cellule(lienRecherche(p.importes, importes, "bilans importés, " + ou, libelle)),
+              cellule(lienRecherche(a.nombre, a.recherche, "bilans à compléter, " + ou, libelle)), manques,
+              cellule(lienRecherche(complets.nombre, complets.recherche, "bilans complets non verrouillés, " + ou, libelle)),
+              cellule(lienRecherche(verrous.nombre, verrous.recherche, "bilans verrouillés, " + ou, libelle)));
+    corps.append(tr);
+  });
+  if (!corps.children.length) {
+    const tr = el("tr"), td = el("td", "Aucun bilan importé pour cette classe."); td.colSpan = 6; tr.append(td); corps.append(tr);
+  }
+  table.append(thead, corps);
+  const bloc = el("div", undefined, "fr-table fr-table--bordered");
+  const w = el("div", undefined, "fr-table__wrapper"), ct = el("div", undefined, "fr-table__container"), cn = el("div", undefined, "fr-table__content");
+  cn.append(table); ct.append(cn); w.append(ct); bloc.append(w);
+  return bloc;
+}
 
 // --- compléter un bilan -----------------------------------------------------------------------------
 let courant = null;
@@ -308,11 +407,11 @@ async function ouvrirBilan(idBe, bilan) {
 }
 // EPI and AP: one row per entry (intitulé, comment for the élève).
 function ligneGroupe(partie, g, n, fige) {
-  const div = el("div", undefined, "ligne groupe");
+  const div = el("div", undefined, "lsu-groupe groupe");
   const lib = partie === "epis" ? "EPI" : "AP";
-  const i = el("input"); i.type = "text"; i.maxLength = 150; i.className = "intitule";
+  const i = el("input"); i.type = "text"; i.maxLength = 150; i.className = "fr-input intitule";
   i.setAttribute("aria-label", lib + " " + n + " : intitulé"); i.value = (g && (g.intitule || (g.definition || {}).intitule)) || "";
-  const c = el("textarea"); c.maxLength = 600; c.className = "commentaire";
+  const c = el("textarea"); c.maxLength = 600; c.className = "fr-input commentaire";
   c.setAttribute("aria-label", lib + " " + n + " : commentaire pour l'élève"); c.value = (g && (g.commentaire_eleve || g.commentaire)) || "";
   i.disabled = c.disabled = fige;
   const d1 = el("div"); d1.append(i); const d2 = el("div"); d2.append(c);
@@ -359,8 +458,8 @@ function montrerBilan(b) {
   ["b-retards", "b-absj", "b-absi", "b-heures", "b-vs-commentaire"].forEach((id) => { $(id).disabled = figee(b, "vie_scolaire"); });
   const parcours = liste(b.parcours && b.parcours.valeur);
   $("b-parcours").replaceChildren(...Object.entries(PARCOURS).map(([code, libelle]) => {
-    const div = el("div"); const t = el("textarea"); t.id = "b-parcours-" + code; t.dataset.code = code; t.maxLength = 600;
-    const lab = el("label", libelle + " (appréciation)"); lab.htmlFor = t.id;
+    const div = el("div", undefined, "fr-input-group"); const t = el("textarea", undefined, "fr-input"); t.id = "b-parcours-" + code; t.dataset.code = code; t.maxLength = 600;
+    const lab = el("label", libelle + " (appréciation)", "fr-label"); lab.htmlFor = t.id;
     const x = parcours.find((q) => q && q.code === code); t.value = (x && x.texte) || "";
     t.disabled = figee(b, "parcours");
     div.append(lab, t); return div;
@@ -370,7 +469,7 @@ function montrerBilan(b) {
   $("verrouiller").hidden = b.verrouille || !["CE", "DELEGUE_CE", "PP"].includes(identite.role);
   $("deverrouiller").hidden = !b.verrouille || identite.role !== "CE" || b.mode === "EDITEUR";
   $("b-disciplines").replaceChildren(...Object.entries(b.acquis || {}).map(([code, a]) => {
-    const tr = el("tr"); const input = el("input"); input.type = "text"; input.dataset.code = code;
+    const tr = el("tr"); const input = el("input", undefined, "fr-input"); input.type = "text"; input.dataset.code = code;
     input.setAttribute("aria-label", "Éléments de programme en " + texte(a.discipline));
     const ep = a.elements_programme || {};
     input.value = liste(ep.valeur).join(" ; ");
@@ -386,7 +485,7 @@ async function saisir(partie, valeur, discipline) {
 $("form-bilan").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const b = courant.vue; let vue = b;
-  $("bilan-erreur").textContent = "";
+  alerte("bilan-erreur", "");
   try {
     if (!$("b-ag").disabled && $("b-ag").value.trim() !== ((b.acquis_conseils || {}).valeur || "")) vue = await saisir("acquis_conseils", $("b-ag").value.trim() || null);
     const vs = [$("b-retards").value, $("b-absj").value, $("b-absi").value];
@@ -423,7 +522,7 @@ $("form-bilan").addEventListener("submit", async (ev) => {
   } catch (e) {
     // A refused entry: its French message (and what to do); the form keeps what was typed, the
     // parts saved before the refusal are the bilan's now (the next save compares with them).
-    $("bilan-erreur").textContent = e.message;
+    alerte("bilan-erreur", e.message);
     courant.vue = vue;
   }
 });
@@ -443,7 +542,7 @@ async function parametrage() {
   try {
     const { divisions } = await api("GET", "/divisions");
     $("classes").replaceChildren(...divisions.map((d) => {
-      const tr = el("tr"); const sel = el("select"); sel.setAttribute("aria-label", "Mode de la classe " + d.code);
+      const tr = el("tr"); const sel = el("select", undefined, "fr-select"); sel.setAttribute("aria-label", "Mode de la classe " + d.code);
       Object.entries(MODES).forEach(([v, t]) => { const o = el("option", t); o.value = v; o.selected = v === d.mode_import; sel.append(o); });
       sel.addEventListener("change", async () => {
         try { await api("PUT", "/referentiel/divisions/" + encodeURIComponent(d.code) + "/mode", { mode_import: sel.value });
@@ -451,7 +550,7 @@ async function parametrage() {
         catch (e) { $("parametrage-etat").textContent = e.message; }
       });
       const td = el("td"); td.append(sel);
-      const eva = el("select"); eva.setAttribute("aria-label", "Système d'évaluation de la classe " + d.code);
+      const eva = el("select", undefined, "fr-select"); eva.setAttribute("aria-label", "Système d'évaluation de la classe " + d.code);
       [["", "Non défini"], ...Object.entries(SYSTEMES)].forEach(([v, t]) => { const o = el("option", t); o.value = v; o.selected = v === (d.systeme_evaluation || ""); eva.append(o); });
       eva.addEventListener("change", async () => {
         try { await api("PUT", "/referentiel/divisions/" + encodeURIComponent(d.code) + "/evaluation", { systeme_evaluation: eva.value || null });
@@ -473,7 +572,7 @@ const base64 = (file) => new Promise((ok, ko) => { const r = new FileReader();
 $("form-exports").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const preControle = $("exports-pre-controle").checked;
-  $("exports-erreurs").replaceChildren(); $("exports-rapport").hidden = true;
+  $("exports-erreurs").replaceChildren(); $("exports-alerte").hidden = true; $("exports-rapport").hidden = true;
   $("exports-etat").textContent = "Lecture des exports…";
   try {
     const fichiers = await Promise.all([...$("exports").files].map(async (f) => ({ nom: f.name, contenu: await base64(f) })));
@@ -486,6 +585,7 @@ $("form-exports").addEventListener("submit", async (ev) => {
       $("exports-etat").textContent = "Référentiel inchangé : " + erreurs.length + " problème(s).";
       $("exports-erreurs").replaceChildren(...erreurs.map((e) => el("li", "[" + e.code + "] " + (e.fichier ? e.fichier + (e.ligne ? ", ligne " + e.ligne : "") + " : " : "")
         + e.message + (e.conseil ? " — Que faire ? " + e.conseil : ""))));
+      $("exports-alerte").hidden = false;
       return;
     }
     const resume = data.rapport.resume || {};
@@ -503,7 +603,7 @@ $("form-exports").addEventListener("submit", async (ev) => {
 // --- démarrage --------------------------------------------------------------------------------------
 (async () => {
   if (COGNITO.domaine) {
-    document.querySelectorAll("#connexion .ligne > div:not(:last-child)").forEach((d) => { d.hidden = true; });
+    document.querySelectorAll("#connexion .lsu-connexion-dev").forEach((d) => { d.hidden = true; });
     const params = new URLSearchParams(location.search);
     if (params.get("code")) { try { await finConnexionCognito(params); } catch (e) { $("identite").textContent = e.message; } }
     else if (jeton()) connecter(jeton());
@@ -517,7 +617,7 @@ $("form-exports").addEventListener("submit", async (ev) => {
   if (id && identite) {
     afficher("page-import");
     try { afficherSynthese(await api("GET", "/imports/" + encodeURIComponent(id) + "/synthese")); }
-    catch (e) { $("suivi").hidden = false; $("etat").textContent = e.message; $("etat").className = "erreur"; }
+    catch (e) { $("suivi").hidden = false; alerte("etat", e.message); }
   }
 })();
 
@@ -527,11 +627,11 @@ const note = (v) => (typeof v === "number" ? v.toFixed(2).replace(".", ",") : "�
 async function brevetClasses() {
   await divisionsChargees;
   $("brevet-division").replaceChildren(...troisiemes().map((d) => { const o = el("option", d.code); o.value = d.code; return o; }));
-  $("brevet-erreur").textContent = troisiemes().length ? "" : "Aucune classe de 3e parmi vos classes.";
+  alerte("brevet-erreur", troisiemes().length ? "" : "Aucune classe de 3e parmi vos classes.", "info");
 }
 $("form-brevet").addEventListener("submit", async (ev) => {
   ev.preventDefault();
-  $("brevet-erreur").textContent = "";
+  alerte("brevet-erreur", "");
   try {
     const t = await api("GET", "/divisions/" + encodeURIComponent($("brevet-division").value) + "/brevet");
     const matieres = liste(t.matieres).filter((m) => m && typeof m === "object");
@@ -554,10 +654,10 @@ $("form-brevet").addEventListener("submit", async (ev) => {
       });
       return tr;
     }));
-  } catch (e) { $("brevet-erreur").textContent = e.message; $("brevet-lignes").replaceChildren(); }
+  } catch (e) { alerte("brevet-erreur", e.message); $("brevet-lignes").replaceChildren(); }
 });
 $("brevet-csv").addEventListener("click", () => {
   const code = $("brevet-division").value;
   telecharger("/divisions/" + encodeURIComponent(code) + "/brevet?format=csv", "brevet-2026-" + code + ".csv")
-    .catch((e) => { $("brevet-erreur").textContent = e.message; });
+    .catch((e) => { alerte("brevet-erreur", e.message); });
 });
