@@ -4,8 +4,8 @@
     make synth                                   # offline: dummy account, no credentials
     cd infra && node_modules/.bin/cdk deploy prod -c frontOrigin=https://… -c alarmEmail=…
 
-Context keys (cdk.json or -c): stages, region (eu-west-3), frontOrigin (the front's origin for
-the bucket's CORS; default: the API's own), alarmEmail, cognitoDomainPrefix (the stage is
+Context keys (cdk.json or -c): stages, region (eu-west-3), frontOrigin (the front's origin: Cognito's
+callback and logout URLs, the files bucket's CORS; default: the CloudFront distribution's own), alarmEmail, cognitoDomainPrefix (the stage is
 appended: <prefix>-dev, <prefix>-prod), callbackUrls
 (comma-separated). See docs/deploiement.md."""
 from __future__ import annotations

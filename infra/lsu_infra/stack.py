@@ -13,7 +13,11 @@ construct's escape hatch, on the SAM template it generates:
   allowed to send the segments; the Powertools variables (service, metrics namespace) come from
   `.chalice/config.json` like the other variables;
 - the REST API gets a Cognito authorizer on every method but the front's two public files, and
-  French JSON bodies for API Gateway's own 401/403.
+  French JSON bodies for API Gateway's own 401/403;
+- the web front (lsu_infra/front.py): chalicelib/api/static/ deployed to a private bucket of its
+  own, served by a CloudFront distribution (Origin Access Control, HTTPS, security headers) that
+  also routes the API's paths to API Gateway: the front's origin is the distribution's, for the
+  Cognito callback and logout URLs and the files bucket's CORS.
 """
 from __future__ import annotations
 
@@ -23,6 +27,8 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_cognito as cognito
@@ -30,6 +36,7 @@ from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
@@ -41,6 +48,7 @@ from chalicelib.domain.catalogue import message
 from chalicelib.config import DEFAULT_NAMES, UPLOAD_PREFIX
 from chalicelib.config import QUEUE_SETTINGS, dlq_name
 from chalicelib.pipeline.handoff import REPORT_REQUEST_STALE_SECONDS
+from lsu_infra import front
 from lsu_infra.access import ACCESS, CONSUME, IMPORTS, MESSAGES, SEND
 
 APP_NAME = "lsu-import"
@@ -48,7 +56,8 @@ APP_NAME = "lsu-import"
 # the schema folder (its XSD files and manifest), the functions' LSU_SCHEMA_DIR.
 PACKAGED_SCHEMA_DIR = "/var/task/chalicelib/schema"
 PACKAGED_XSD = f"{PACKAGED_SCHEMA_DIR}/import-complet-strict.xsd"
-# The front: two files served by the API itself, without a token (the page then logs in).
+# The front's two files: public routes of the API (the local stack serves them), on AWS the
+# distribution's bucket's (lsu_infra/front.py); the page then logs in.
 PUBLIC_ROUTES = {("/", "get"), ("/app.js", "get")}
 # Cognito attributes: the school of the user and, for teachers, their STS identifier.
 UAI_ATTRIBUTE, ID_STS_ATTRIBUTE = "uai", "id_sts"
@@ -84,7 +93,7 @@ class LsuImportStack(Stack):
                  alarm_email: str | None = None, cognito_domain_prefix: str | None = None,
                  callback_urls: list[str] | None = None, **kwargs) -> None:
         super().__init__(scope, stage, stack_name=f"{APP_NAME}-{stage}", **kwargs)
-        self.stage = stage
+        self.stage, self.project_dir = stage, project_dir
         cfg = stage_config(project_dir, stage)
         self.names, self.function_config = cfg["env"], cfg["functions"]
         prod = stage == "prod"
@@ -98,21 +107,25 @@ class LsuImportStack(Stack):
         self.queues = self._queues()
         self.tables = self._tables(prod)
         self.chalice = self._chalice(project_dir)
-        # The front is served by the API: its origin is the API's, unless a domain is given.
-        origin = front_origin or cdk.Fn.sub(
-            "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}",
-            {"Api": self.chalice.get_resource("RestAPI").ref})
-        self.user_pool, self.user_pool_client = self._cognito(
-            cognito_domain_prefix, callback_urls or [cdk.Fn.join("", [origin, f"/{stage}/"])])
+        self.user_pool = self._user_pool(cognito_domain_prefix)
+        # The front is served by the distribution (its bucket, and the API's paths): its origin
+        # is the distribution's, unless a domain pointed at it is given.
+        self.front_bucket, self.distribution = self._front(project_dir)
+        origin = front_origin or cdk.Fn.join("", ["https://", self.distribution.distribution_domain_name])
+        self.user_pool_client = self._client(callback_urls or [cdk.Fn.join("", [origin, "/"])],
+                                             [cdk.Fn.join("", [origin, "/"])])
         self.bucket = self._bucket(origin)
         self._functions()
         self._authorizer()
+        self._front_deployment(project_dir)
         self._alarms()
 
         cdk.CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
         cdk.CfnOutput(self, "UserPoolClientId", value=self.user_pool_client.user_pool_client_id)
         cdk.CfnOutput(self, "Bucket", value=self.bucket.bucket_name)
         cdk.CfnOutput(self, "FrontOrigin", value=origin)
+        cdk.CfnOutput(self, "FrontBucket", value=self.front_bucket.bucket_name)
+        cdk.CfnOutput(self, "DistributionId", value=self.distribution.distribution_id)
 
     # --- queues --------------------------------------------------------------------------------
 
@@ -182,9 +195,10 @@ class LsuImportStack(Stack):
 
     # --- Cognito -------------------------------------------------------------------------------
 
-    def _cognito(self, domain_prefix: str | None, callback_urls: list[str]):
+    def _user_pool(self, domain_prefix: str | None) -> cognito.UserPool:
         """Users are created by the académie (no self sign-up), one group per LSU role; the
-        school (UAI) and the STS identifier are attributes only administrators write."""
+        school (UAI) and the STS identifier are attributes only administrators write. The
+        hosted UI's domain (the page logs in there) when a prefix is given."""
         pool = cognito.UserPool(
             self, "Utilisateurs", user_pool_name=f"{APP_NAME}-{self.stage}",
             self_sign_up_enabled=False, sign_in_aliases=cognito.SignInAliases(email=True),
@@ -210,23 +224,26 @@ class LsuImportStack(Stack):
             cognito.CfnUserPoolGroup(self, f"Groupe{role.title().replace('_', '')}", user_pool_id=pool.user_pool_id,
                                      group_name=role, precedence=precedence,
                                      description=f"Rôle LSU {role}")
-        read = cognito.ClientAttributes().with_standard_attributes(email=True, fullname=True).with_custom_attributes(
-            UAI_ATTRIBUTE, ID_STS_ATTRIBUTE)
-        client = pool.add_client(
-            "Front", user_pool_client_name=f"{APP_NAME}-{self.stage}-front", generate_secret=False,
-            auth_flows=cognito.AuthFlow(user_srp=True),
-            o_auth=cognito.OAuthSettings(flows=cognito.OAuthFlows(authorization_code_grant=True),
-                                         scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
-                                         callback_urls=callback_urls),
-            read_attributes=read,
-            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
-            id_token_validity=Duration.hours(1), access_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.hours(12), prevent_user_existence_errors=True)
         self.login_domain = None   # the hosted UI the web front logs in with (app.js, PKCE)
         if domain_prefix:
             domain = pool.add_domain("Domaine", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=domain_prefix))
             self.login_domain = domain.base_url()
-        return pool, client
+        return pool
+
+    def _client(self, callback_urls: list[str], logout_urls: list[str]) -> cognito.UserPoolClient:
+        """The front's client: authorization code + PKCE, back to the front's origin."""
+        read = cognito.ClientAttributes().with_standard_attributes(email=True, fullname=True).with_custom_attributes(
+            UAI_ATTRIBUTE, ID_STS_ATTRIBUTE)
+        return self.user_pool.add_client(
+            "Front", user_pool_client_name=f"{APP_NAME}-{self.stage}-front", generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            o_auth=cognito.OAuthSettings(flows=cognito.OAuthFlows(authorization_code_grant=True),
+                                         scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+                                         callback_urls=callback_urls, logout_urls=logout_urls),
+            read_attributes=read,
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
+            id_token_validity=Duration.hours(1), access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.hours(12), prevent_user_existence_errors=True)
 
     # --- the Chalice app -----------------------------------------------------------------------
 
@@ -245,6 +262,10 @@ class LsuImportStack(Stack):
         """The SAM template Chalice generated (the construct keeps it in its package folder)."""
         path = Path(self.chalice._sam_package_dir) / "sam.json"   # noqa: SLF001 — no public accessor
         return json.loads(path.read_text(encoding="utf-8"))
+
+    def _api_paths(self) -> dict:
+        """The paths of Chalice's Swagger definition (the app's routes)."""
+        return self._sam()["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
 
     def _functions(self) -> None:
         sam = self._sam()
@@ -269,10 +290,9 @@ class LsuImportStack(Stack):
             fn.add_property_override("Role", role.role_arn)
             fn.add_property_override("FunctionName", function_name)
             fn.add_resource_dependency(log_group.node.default_child)
-            if name == "api_handler" and self.login_domain:
-                fn.add_property_override("Environment.Variables.LSU_COGNITO_DOMAIN", self.login_domain)
-                fn.add_property_override("Environment.Variables.LSU_COGNITO_CLIENT_ID",
-                                         self.user_pool_client.user_pool_client_id)
+            # No LSU_COGNITO_* on the API function: on AWS the page comes from the front bucket,
+            # rendered with them (_front_deployment); the function naming the client would close a
+            # cycle (client → distribution → API → function → client).
             reserved = self.function_config.get(name, {}).get("reserved_concurrency")
             for event_name, event in (resource["Properties"].get("Events") or {}).items():
                 if event["Type"] != "SQS":
@@ -340,10 +360,11 @@ class LsuImportStack(Stack):
             "x-amazon-apigateway-authtype": "cognito_user_pools",
             "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools",
                                                "providerARNs": [self.user_pool.user_pool_arn]}}})
-        paths = self._sam()["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+        paths = self._api_paths()
+        public = front.public_routes(paths, PUBLIC_ROUTES, front.static_segments(self.project_dir))
         for path, methods in paths.items():
             for method in methods:
-                if method.startswith("x-") or (path, method) in PUBLIC_ROUTES:
+                if method.startswith("x-") or (path, method) in public:
                     continue
                 escaped = path.replace(".", "\\.")
                 api.add_property_override(f"{body}.paths.{escaped}.{method}.security", [{"Cognito": []}])
@@ -357,6 +378,66 @@ class LsuImportStack(Stack):
         })
         api.add_property_override("MethodSettings", [{
             "ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 200, "ThrottlingBurstLimit": 400}])
+
+    # --- the web front -------------------------------------------------------------------------
+
+    def _front(self, project_dir: Path) -> tuple[s3.Bucket, cloudfront.Distribution]:
+        """The front's private bucket and the distribution: the bucket by Origin Access Control
+        (the bucket policy lets only this distribution read), the API's paths to API Gateway
+        (this stage's path, nothing cached, the viewer's headers but Host, the token included)."""
+        bucket = s3.Bucket(
+            self, "Front", block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED, versioned=False,
+            removal_policy=self.keep)
+        page = front.rendered_page(project_dir, self.names["LSU_BUCKET"], None, None)
+        connect = [f"https://{self.names['LSU_BUCKET']}.s3.{Aws.REGION}.{Aws.URL_SUFFIX}",   # presigned POST
+                   f"https://{self.names['LSU_BUCKET']}.s3.{Aws.URL_SUFFIX}"]
+        if self.login_domain:
+            connect.insert(0, self.login_domain)                                              # /oauth2/token
+        headers = front.security_headers(self, "EnTetesFront", f"{APP_NAME}-{self.stage}-front",
+                                         front.content_security_policy(page, connect))
+        api = origins.HttpOrigin(
+            cdk.Fn.sub("${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}",
+                       {"Api": self.chalice.get_resource("RestAPI").ref}),
+            origin_path=f"/{self.stage}", protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2])
+        api_behavior = cloudfront.BehaviorOptions(
+            origin=api, viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            response_headers_policy=headers)
+        paths, static = self._api_paths(), front.static_segments(project_dir)
+        patterns = front.api_path_patterns(paths, front.public_routes(paths, PUBLIC_ROUTES, static), static)
+        distribution = cloudfront.Distribution(
+            self, "Distribution", comment=f"{APP_NAME} {self.stage} : le front et l'API",
+            default_root_object=front.PAGE,
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=headers),
+            additional_behaviors={p: api_behavior for p in patterns},
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3)
+        return bucket, distribution
+
+    def _front_deployment(self, project_dir: Path) -> None:
+        """chalicelib/api/static/ into the front bucket at deploy time (a Lambda of CDK's), the
+        page rendered with this stage's login domain and client; the distribution's cache
+        invalidated. In dev the files go with the stack (the bucket can then be deleted)."""
+        static = project_dir / front.STATIC_DIR
+        client = self.user_pool_client.user_pool_client_id
+        sources = [s3deploy.Source.asset(str(static), exclude=[front.PAGE]),
+                   s3deploy.Source.data(front.PAGE, front.rendered_page(
+                       project_dir, self.names["LSU_BUCKET"], self.login_domain, client))]
+        s3deploy.BucketDeployment(
+            self, "DeploiementFront", destination_bucket=self.front_bucket, sources=sources,
+            distribution=self.distribution, distribution_paths=["/*"], prune=True,
+            cache_control=[s3deploy.CacheControl.no_cache()],
+            retain_on_delete=self.stage == "prod", memory_limit=256)
 
     # --- bucket --------------------------------------------------------------------------------
 

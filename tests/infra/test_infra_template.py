@@ -6,7 +6,9 @@ is not empty for a copy of the template broken on purpose."""
 from __future__ import annotations
 
 import copy
+import fnmatch
 import json
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -84,6 +86,14 @@ def sqs_events(t: dict):
 def queue_name(t: dict, logical_id: str) -> str | None:
     r = t["Resources"].get(logical_id)
     return r["Properties"].get("QueueName") if r and r["Type"] == "AWS::SQS::Queue" else None
+
+
+def public_routes(paths: dict) -> set[tuple[str, str]]:
+    """The page and its script, and any GET of a front file (`/dsfr/{name}`: a top-level name of
+    chalicelib/api/static/): no token."""
+    static = {p.name for p in (ROOT / "chalicelib" / "api" / "static").iterdir()}
+    return PUBLIC_ROUTES | {(path, "get") for path, methods in paths.items()
+                            if "get" in methods and path.strip("/").partition("/")[0] in static}
 
 
 # --- checks --------------------------------------------------------------------------------------
@@ -279,12 +289,19 @@ def check_tables(t: dict, stage: str) -> list[str]:
     return problems
 
 
+def files_bucket(t: dict, stage: str) -> tuple[str | None, dict]:
+    """The files bucket (uploads, référentiel, synthèses), by its stage's name."""
+    name = env_of(stage)["LSU_BUCKET"]
+    return next(((bid, b) for bid, b in resources(t, "AWS::S3::Bucket").items()
+                 if b["Properties"].get("BucketName") == name), (None, {}))
+
+
 def check_bucket(t: dict, stage: str) -> list[str]:
     problems = []
     buckets = resources(t, "AWS::S3::Bucket")
-    if len(buckets) != 1:
-        return [f"{len(buckets)} compartiments"]
-    bid, b = next(iter(buckets.items()))
+    bid, b = files_bucket(t, stage)
+    if bid is None:
+        return [f"compartiment {env_of(stage)['LSU_BUCKET']} absent ({len(buckets)} compartiments)"]
     p = b["Properties"]
     if p.get("BucketName") != env_of(stage)["LSU_BUCKET"]:
         problems.append(f"nom {p.get('BucketName')}")
@@ -317,7 +334,7 @@ def check_bucket(t: dict, stage: str) -> list[str]:
 
 def check_upload_notification(t: dict, stage: str) -> list[str]:
     env, problems = env_of(stage), []
-    (bid, b), = resources(t, "AWS::S3::Bucket").items()
+    bid, b = files_bucket(t, stage)
     configs = (b["Properties"].get("NotificationConfiguration") or {}).get("QueueConfigurations", [])
     uploads = next((qid for qid, q in resources(t, "AWS::SQS::Queue").items()
                     if q["Properties"].get("QueueName") == env["LSU_UPLOADS_QUEUE"]), None)
@@ -360,14 +377,15 @@ def check_cognito_authorizer(t: dict, stage: str) -> list[str]:
                and [getatt_target(a) for a in d["x-amazon-apigateway-authorizer"].get("providerARNs", [])] == [pool_id]}
     if not schemes:
         problems.append("pas d'autorisation Cognito déclarée sur ce groupe d'utilisateurs")
+    public = public_routes(body.get("paths", {}))
     for path, methods in body.get("paths", {}).items():
         for method, op in methods.items():
             if method.startswith("x-"):
                 continue
             secured = any(set(s) & schemes for s in op.get("security", []))
-            if (path, method) in PUBLIC_ROUTES and op.get("security"):
+            if (path, method) in public and op.get("security"):
                 problems.append(f"{method.upper()} {path} devrait être public")
-            elif (path, method) not in PUBLIC_ROUTES and not secured:
+            elif (path, method) not in public and not secured:
                 problems.append(f"{method.upper()} {path} sans autorisation Cognito")
     return problems
 
@@ -403,8 +421,9 @@ def check_alarms(t: dict, stage: str) -> list[str]:
 
 
 def check_front_login(t: dict, stage: str) -> list[str]:
-    """The web front logs in through the Cognito hosted UI: the API function (which serves the
-    page) knows the stage's login domain and client (synthesized with a cognitoDomainPrefix)."""
+    """The web front logs in through the Cognito hosted UI: the page the front bucket gets
+    (issue 16: rendered at deploy time, the bucket deployment's markers) carries the stage's
+    login domain and client in its <meta> tags (synthesized with a cognitoDomainPrefix)."""
     domains = resources(t, "AWS::Cognito::UserPoolDomain")
     clients = resources(t, "AWS::Cognito::UserPoolClient")
     if len(domains) != 1 or len(clients) != 1:
@@ -413,12 +432,17 @@ def check_front_login(t: dict, stage: str) -> list[str]:
     problems = []
     if not str(domain["Properties"].get("Domain", "")).endswith(f"-{stage}"):
         problems.append(f"domaine de connexion {domain['Properties'].get('Domain')} : pas celui de l'étape {stage}")
-    api = next(f for f in _functions(t) if f["Properties"]["Handler"] == "app.app")
-    env = (api["Properties"].get("Environment") or {}).get("Variables") or {}
-    if env.get("LSU_COGNITO_CLIENT_ID") != {"Ref": cid}:
-        problems.append(f"LSU_COGNITO_CLIENT_ID de l'API : {env.get('LSU_COGNITO_CLIENT_ID')}")
-    if did not in json.dumps(env.get("LSU_COGNITO_DOMAIN")):
-        problems.append(f"LSU_COGNITO_DOMAIN de l'API : {env.get('LSU_COGNITO_DOMAIN')}")
+    page = deployed_page(t, stage)
+    if page is None:
+        return problems + ["aucun déploiement de index.html dans le compartiment du front"]
+    body, markers = page
+    metas = {name: value for name, value in re.findall(r'<meta name="(lsu-cognito-[a-z]+)" content="(.*?)">\n', body)}
+    if markers.get(metas.get("lsu-cognito-client", "?")) != {"Ref": cid}:
+        problems.append(f"la page ne porte pas le client Cognito de l'étape : {metas.get('lsu-cognito-client')}")
+    domain_meta = metas.get("lsu-cognito-domaine", "")
+    if not any(m in domain_meta and markers.get(m) == {"Ref": did} for m in markers) \
+            or not domain_meta.startswith("https://"):
+        problems.append(f"la page ne porte pas le domaine de connexion de l'étape : {domain_meta}")
     return problems
 
 
@@ -453,10 +477,355 @@ def check_tracing_and_powertools(t: dict, stage: str) -> list[str]:
     return problems
 
 
+# --- the web front on AWS (issue 16): bucket, distribution, headers, origin ----------------------
+
+# CloudFront's managed policies (their ids are fixed by AWS): nothing cached for the API, and every
+# viewer header but Host forwarded (API Gateway answers only to its own Host; the token passes).
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+STATIC_DIR = ROOT / "chalicelib" / "api" / "static"
+HTTPS_VIEWER = {"redirect-to-https", "https-only"}
+
+
+def render(value) -> str:
+    """A CloudFormation value as text: `${Id}` for a Ref, `${Id.Attr}` for a GetAtt."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ",".join(render(v) for v in value)
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return "${" + value["Ref"] + "}"
+        if "Fn::GetAtt" in value:
+            return "${" + ".".join(value["Fn::GetAtt"]) + "}"
+        if "Fn::Join" in value:
+            sep, parts = value["Fn::Join"]
+            return sep.join(render(v) for v in parts)
+        if "Fn::Sub" in value:
+            text, names = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+            for name, v in names.items():
+                text = text.replace("${" + name + "}", render(v))
+            return text
+    return json.dumps(value)
+
+
+def the_distribution(t: dict) -> tuple[str | None, dict]:
+    dists = resources(t, "AWS::CloudFront::Distribution")
+    return next(iter(dists.items())) if len(dists) == 1 else (None, {})
+
+
+def front_bucket_id(t: dict) -> str | None:
+    """The bucket of the distribution's default origin (the front's files)."""
+    _, d = the_distribution(t)
+    config = d.get("Properties", {}).get("DistributionConfig", {})
+    target = config.get("DefaultCacheBehavior", {}).get("TargetOriginId")
+    origin = next((o for o in config.get("Origins", []) if o.get("Id") == target), {})
+    return getatt_target(origin.get("DomainName"), "RegionalDomainName")
+
+
+def behaviors(config: dict) -> list[dict]:
+    return [config.get("DefaultCacheBehavior", {}), *config.get("CacheBehaviors", [])]
+
+
+def api_routes(t: dict) -> set[tuple[str, str]]:
+    """The API's routes with a token (all but the front's files)."""
+    body = next(iter(resources(t, "AWS::Serverless::Api").values()))["Properties"]["DefinitionBody"]
+    return {(path, m) for path, methods in body["paths"].items() for m, op in methods.items()
+            if not m.startswith("x-") and op.get("security")}
+
+
+def _private_bucket_problems(t: dict, bid: str) -> list[str]:
+    """Block public access, SSE, owner enforced, a Deny outside TLS, no public Allow."""
+    p = t["Resources"][bid]["Properties"]
+    problems = []
+    block = p.get("PublicAccessBlockConfiguration") or {}
+    for key in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"):
+        if block.get(key) is not True:
+            problems.append(f"{bid} : {key} ≠ true")
+    sse = (p.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration") or []
+    if not sse or sse[0].get("ServerSideEncryptionByDefault", {}).get("SSEAlgorithm") != "AES256":
+        problems.append(f"{bid} : pas de chiffrement SSE-S3")
+    rules = (p.get("OwnershipControls") or {}).get("Rules") or []
+    if [r.get("ObjectOwnership") for r in rules] != ["BucketOwnerEnforced"]:
+        problems.append(f"{bid} : propriétaire non imposé (ACL possibles)")
+    if p.get("WebsiteConfiguration"):
+        problems.append(f"{bid} : site web S3 public")
+    statements = [st for r in resources(t, "AWS::S3::BucketPolicy").values() if r["Properties"]["Bucket"] == {"Ref": bid}
+                  for st in listify(r["Properties"]["PolicyDocument"]["Statement"])]
+    if not any(st.get("Effect") == "Deny" and st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+               for st in statements):
+        problems.append(f"{bid} : accès hors TLS non refusé")
+    if any(st.get("Effect") == "Allow" and st.get("Principal") in ("*", {"AWS": "*"}) for st in statements):
+        problems.append(f"{bid} : politique de compartiment publique")
+    return problems
+
+
+def check_front_bucket(t: dict, stage: str) -> list[str]:
+    """The front's files in a private bucket of their own (not the files bucket), read only by
+    this distribution through OAC: its policy allows cloudfront.amazonaws.com to GetObject with
+    AWS:SourceArn = this distribution, and nobody else."""
+    did, _ = the_distribution(t)
+    bid = front_bucket_id(t)
+    if did is None or bid is None or t["Resources"].get(bid, {}).get("Type") != "AWS::S3::Bucket":
+        return [f"pas de compartiment à l'origine par défaut de la distribution ({did}, {bid})"]
+    problems = _private_bucket_problems(t, bid)
+    files_id, _ = files_bucket(t, stage)
+    if bid == files_id:
+        problems.append("le front est servi depuis le compartiment des fichiers (données des élèves)")
+    if len(resources(t, "AWS::S3::Bucket")) != 2:
+        problems.append(f"{len(resources(t, 'AWS::S3::Bucket'))} compartiments (fichiers et front attendus)")
+    policies = [r for r in resources(t, "AWS::S3::BucketPolicy").values() if r["Properties"]["Bucket"] == {"Ref": bid}]
+    if len(policies) != 1:
+        problems.append(f"{len(policies)} politiques sur le compartiment du front")
+    allows = [st for r in policies for st in listify(r["Properties"]["PolicyDocument"]["Statement"]) if st.get("Effect") == "Allow"]
+    expected_arn = f":cloudfront::${{AWS::AccountId}}:distribution/${{{did}}}"
+    for st in allows:
+        arn = render((st.get("Condition") or {}).get("StringEquals", {}).get("AWS:SourceArn"))
+        if st.get("Principal") != {"Service": "cloudfront.amazonaws.com"}:
+            problems.append(f"compartiment du front : accès accordé à {st.get('Principal')}")
+        if listify(st.get("Action")) != ["s3:GetObject"]:
+            problems.append(f"compartiment du front : actions {st.get('Action')} (lecture seule attendue)")
+        if not arn.endswith(expected_arn) or set((st.get("Condition") or {})) != {"StringEquals"}:
+            problems.append(f"compartiment du front : condition {st.get('Condition')} ≠ AWS:SourceArn de la distribution")
+    if not allows:
+        problems.append("la distribution n'a pas le droit de lire le compartiment du front")
+    return problems
+
+
+def check_front_distribution(t: dict, stage: str) -> list[str]:
+    """One distribution: index.html at its root, the front bucket through Origin Access Control
+    (no legacy OAI), HTTPS for the viewer and to the origins, the security headers on every
+    behaviour; every API route routed to this stage of API Gateway, uncached."""
+    did, d = the_distribution(t)
+    if did is None:
+        return [f"{len(resources(t, 'AWS::CloudFront::Distribution'))} distributions CloudFront"]
+    config, problems = d["Properties"]["DistributionConfig"], []
+    if config.get("DefaultRootObject") != "index.html":
+        problems.append(f"objet racine {config.get('DefaultRootObject')}")
+    if resources(t, "AWS::CloudFront::CloudFrontOriginAccessIdentity"):
+        problems.append("identité d'accès d'origine (OAI) héritée")
+    origins = {o["Id"]: o for o in config.get("Origins", [])}
+    default = config.get("DefaultCacheBehavior", {})
+    s3_origin = origins.get(default.get("TargetOriginId"), {})
+    oac = t["Resources"].get(getatt_target(s3_origin.get("OriginAccessControlId"), "Id") or "", {})
+    oac_config = oac.get("Properties", {}).get("OriginAccessControlConfig", {})
+    if oac.get("Type") != "AWS::CloudFront::OriginAccessControl" or oac_config.get("OriginAccessControlOriginType") != "s3" \
+            or oac_config.get("SigningBehavior") != "always" or oac_config.get("SigningProtocol") != "sigv4":
+        problems.append(f"origine du front sans contrôle d'accès d'origine (OAC) signé : {s3_origin.get('OriginAccessControlId')}")
+    if (s3_origin.get("S3OriginConfig") or {}).get("OriginAccessIdentity", "") != "":
+        problems.append("origine du front par OAI")
+    if front_bucket_id(t) is None:
+        problems.append("l'origine par défaut n'est pas un compartiment de la pile")
+    api_origins = set()
+    for oid, o in origins.items():
+        custom = o.get("CustomOriginConfig")
+        if custom is None:
+            continue
+        if custom.get("OriginProtocolPolicy") != "https-only":
+            problems.append(f"origine {oid} : {custom.get('OriginProtocolPolicy')}")
+        if render(o.get("DomainName")) == "${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}" \
+                and o.get("OriginPath") == f"/{stage}":
+            api_origins.add(oid)
+    policies = resources(t, "AWS::CloudFront::ResponseHeadersPolicy")
+    for b in behaviors(config):
+        where = b.get("PathPattern", "par défaut")
+        if b.get("ViewerProtocolPolicy") not in HTTPS_VIEWER:
+            problems.append(f"comportement {where} : {b.get('ViewerProtocolPolicy')} (HTTPS seul attendu)")
+        if (b.get("ResponseHeadersPolicyId") or {}).get("Ref") not in policies:
+            problems.append(f"comportement {where} sans en-têtes de sécurité de la pile")
+        if b.get("TargetOriginId") in api_origins and (b.get("CachePolicyId") != CACHING_DISABLED
+                                                      or b.get("OriginRequestPolicyId") != ALL_VIEWER_EXCEPT_HOST_HEADER):
+            problems.append(f"comportement {where} vers l'API : mis en cache, ou Host transmis")
+    to_api = [b["PathPattern"] for b in config.get("CacheBehaviors", []) if b.get("TargetOriginId") in api_origins]
+    for path, method in sorted(api_routes(t)):
+        concrete = re.sub(r"\{[^}]+\}", "x", path)
+        first = next((b for b in config.get("CacheBehaviors", []) if fnmatch.fnmatchcase(concrete, b["PathPattern"])), None)
+        if first is None or first.get("TargetOriginId") not in api_origins:
+            problems.append(f"{method.upper()} {path} non routé vers l'API de l'étape")
+        elif method.upper() not in first.get("AllowedMethods", []):
+            problems.append(f"{method.upper()} {path} : méthode refusée par CloudFront")
+    for front_path in ("/", "/app.js", "/index.html"):
+        if any(fnmatch.fnmatchcase(front_path, p) for p in to_api):
+            problems.append(f"{front_path} routé vers l'API au lieu du compartiment du front")
+    return problems
+
+
+def csp_directives(t: dict) -> tuple[dict[str, list[str]], dict]:
+    """The CSP of the distribution's default behaviour (directive → sources) and its policy."""
+    _, d = the_distribution(t)
+    ref = (d.get("Properties", {}).get("DistributionConfig", {}).get("DefaultCacheBehavior", {})
+           .get("ResponseHeadersPolicyId") or {}).get("Ref")
+    policy = t["Resources"].get(ref or "", {}).get("Properties", {}).get("ResponseHeadersPolicyConfig", {})
+    csp = (policy.get("SecurityHeadersConfig") or {}).get("ContentSecurityPolicy") or {}
+    directives = {}
+    for part in render(csp.get("ContentSecurityPolicy", "")).split(";"):
+        words = part.split()
+        if words:
+            directives[words[0].lower()] = words[1:]
+    return directives, policy
+
+
+def check_front_headers(t: dict, stage: str) -> list[str]:
+    """CSP without inline script, eval or third-party origin (connect-src: the stage's Cognito
+    domain and files bucket only), frame-ancestors 'none'; HSTS, nosniff, frame denial."""
+    directives, policy = csp_directives(t)
+    security = policy.get("SecurityHeadersConfig") or {}
+    problems = []
+    if not directives or not (security.get("ContentSecurityPolicy") or {}).get("Override"):
+        return ["pas de Content-Security-Policy imposée par la distribution"]
+    script = directives.get("script-src", directives.get("default-src"))
+    if script is None or set(script) - {"'self'"}:
+        problems.append(f"script-src {script} (seulement 'self' attendu : ni 'unsafe-inline', ni eval, ni tiers)")
+    if directives.get("default-src") not in (["'self'"], ["'none'"]):
+        problems.append(f"default-src {directives.get('default-src')}")
+    if directives.get("frame-ancestors") != ["'none'"]:
+        problems.append(f"frame-ancestors {directives.get('frame-ancestors')}")
+    (did, _), = resources(t, "AWS::Cognito::UserPoolDomain").items() or [(None, None)]
+    bucket = env_of(stage)["LSU_BUCKET"]
+    own = (f"https://${{{did}}}.auth.", f"https://{bucket}.s3.")
+    for name, sources in directives.items():
+        for src in sources:
+            if "*" in src or "unsafe" in src or src.startswith(("http:", "ws:")):
+                problems.append(f"{name} : source {src}")
+            elif src.startswith(("https:", "wss:")) and (name != "connect-src" or not src.startswith(own)):
+                problems.append(f"{name} : origine tierce {src}")
+    if not any(s.startswith(own[0]) for s in directives.get("connect-src", [])):
+        problems.append("connect-src sans le domaine de connexion Cognito de l'étape")
+    hsts = security.get("StrictTransportSecurity") or {}
+    if int(hsts.get("AccessControlMaxAgeSec", 0)) < 31536000 or not hsts.get("Override"):
+        problems.append(f"HSTS : {hsts}")
+    if not (security.get("ContentTypeOptions") or {}).get("Override"):
+        problems.append("X-Content-Type-Options: nosniff non imposé")
+    if (security.get("FrameOptions") or {}).get("FrameOption") != "DENY":
+        problems.append(f"X-Frame-Options : {security.get('FrameOptions')}")
+    return problems
+
+
+def check_front_origin(t: dict, stage: str) -> list[str]:
+    """The front's origin is the distribution's: the Cognito client's callback and logout URLs,
+    the only origin of the files bucket's CORS (the browser's upload) and the FrontOrigin output;
+    the API itself allows no cross-origin call (the page reaches it through the distribution)."""
+    did, _ = the_distribution(t)
+    origin = f"https://${{{did}.DomainName}}"
+    problems = []
+    (_, client), = resources(t, "AWS::Cognito::UserPoolClient").items() or [(None, {"Properties": {}})]
+    for key in ("CallbackURLs", "LogoutURLs"):
+        urls = [render(u) for u in client["Properties"].get(key, [])]
+        if not urls or any(u != origin + "/" for u in urls):
+            problems.append(f"{key} {urls} ≠ [{origin}/]")
+    _, b = files_bucket(t, stage)
+    allowed = [render(o) for r in (b.get("Properties", {}).get("CorsConfiguration") or {}).get("CorsRules", [])
+               for o in r.get("AllowedOrigins", [])]
+    if allowed != [origin]:
+        problems.append(f"CORS du compartiment des fichiers : {allowed} ≠ [{origin}]")
+    if render(t.get("Outputs", {}).get("FrontOrigin", {}).get("Value")) != origin:
+        problems.append("sortie FrontOrigin : pas l'origine de la distribution")
+    body = json.dumps(next(iter(resources(t, "AWS::Serverless::Api").values()))["Properties"]["DefinitionBody"])
+    if "Access-Control-Allow-Origin" in body:
+        problems.append("l'API déclare du CORS : le front l'appelle par la distribution (même origine)")
+    return problems
+
+
+def _references(value, out: set[str]) -> set[str]:
+    if isinstance(value, dict):
+        for key, v in value.items():
+            if key == "Ref" and isinstance(v, str):
+                out.add(v)
+            elif key == "Fn::GetAtt":
+                out.add(v[0] if isinstance(v, list) else v.split(".")[0])
+            elif key == "Fn::Sub":
+                text = v if isinstance(v, str) else v[0]
+                out.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text))
+                _references(v if isinstance(v, str) else v[1], out)
+            else:
+                _references(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _references(v, out)
+    return out
+
+
+def check_no_dependency_cycle(t: dict, stage: str) -> list[str]:
+    """No circular dependency between resources (CloudFormation refuses the template): the front's
+    client names the distribution, which names the API, which names its function."""
+    ids = set(t["Resources"])
+    graph = {rid: (_references(r.get("Properties", {}), set()) | set(listify(r.get("DependsOn", [])))) & ids
+             for rid, r in t["Resources"].items()}
+    state: dict[str, int] = {}
+    cycles = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+            elif nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for rid in sorted(graph):
+        if rid not in state:
+            visit(rid, [rid])
+    return [f"dépendance circulaire : {' → '.join(c)}" for c in cycles]
+
+
+def deployed_page(t: dict, stage: str) -> tuple[str, dict] | None:
+    """index.html as the bucket deployment writes it to the front bucket (its asset in cdk.out)
+    and the deploy-time values of its markers."""
+    bid = front_bucket_id(t)
+    assets = json.loads((CDK_OUT / f"{stage}.assets.json").read_text(encoding="utf-8"))["files"]
+    for r in resources(t, "Custom::CDKBucketDeployment").values():
+        p = r["Properties"]
+        if p.get("DestinationBucketName") != {"Ref": bid}:
+            continue
+        for key, markers in zip(p.get("SourceObjectKeys", []), p.get("SourceMarkers", [])):
+            source = next((a["source"]["path"] for h, a in assets.items() if key.startswith(h)), None)
+            page = CDK_OUT / source / "index.html" if source else None
+            if page is not None and page.is_file():
+                return page.read_text(encoding="utf-8"), markers
+    return None
+
+
+def check_front_deployment(t: dict, stage: str) -> list[str]:
+    """The front bucket is filled at deploy time from chalicelib/api/static/ (every file), the old
+    files removed, the distribution's cache invalidated, no file cached without revalidation."""
+    bid, (did, _) = front_bucket_id(t), the_distribution(t)
+    deployments = [r["Properties"] for r in resources(t, "Custom::CDKBucketDeployment").values()
+                   if r["Properties"].get("DestinationBucketName") == {"Ref": bid}]
+    if len(deployments) != 1:
+        return [f"{len(deployments)} déploiements vers le compartiment du front"]
+    (p,) = deployments
+    problems = []
+    if p.get("DistributionId") != {"Ref": did} or p.get("DistributionPaths") != ["/*"]:
+        problems.append("le déploiement n'invalide pas le cache de la distribution")
+    if p.get("Prune") is False:
+        problems.append("le déploiement garde les fichiers retirés du front")
+    if (p.get("SystemMetadata") or {}).get("cache-control") != "no-cache":
+        problems.append(f"Cache-Control des fichiers : {p.get('SystemMetadata')}")
+    assets = json.loads((CDK_OUT / f"{stage}.assets.json").read_text(encoding="utf-8"))["files"]
+    deployed: dict[str, bytes] = {}
+    for key in p.get("SourceObjectKeys", []):
+        source = next((a["source"]["path"] for h, a in assets.items() if key.startswith(h)), None)
+        folder = CDK_OUT / source if source else None
+        if folder is None or not folder.is_dir():
+            problems.append(f"source {key} absente de cdk.out")
+            continue
+        deployed.update({str(f.relative_to(folder)): f.read_bytes() for f in folder.rglob("*") if f.is_file()})
+    expected = {str(f.relative_to(STATIC_DIR)): f.read_bytes() for f in STATIC_DIR.rglob("*") if f.is_file()}
+    if set(deployed) != set(expected):
+        problems.append(f"fichiers déployés ≠ chalicelib/api/static/ : {sorted(set(deployed) ^ set(expected))[:5]}")
+    changed = sorted(n for n in set(deployed) & set(expected) if n != "index.html" and deployed[n] != expected[n])
+    if changed:
+        problems.append(f"fichiers déployés modifiés : {changed[:5]}")
+    return problems
+
+
 CHECKS = [check_report_batch_item_failures, check_event_sources_bound_to_stage_queues, check_queues_have_dlqs,
           check_functions_fit_their_queues, check_function_settings, check_no_wildcard_data_access,
           check_tables, check_bucket, check_upload_notification, check_cognito_authorizer,
-          check_routes_match_the_app, check_alarms, check_front_login, check_tracing_and_powertools]
+          check_routes_match_the_app, check_alarms, check_front_login, check_tracing_and_powertools,
+          check_front_bucket, check_front_distribution, check_front_headers, check_front_origin,
+          check_no_dependency_cycle, check_front_deployment]
 
 
 # --- the templates pass --------------------------------------------------------------------------
@@ -583,16 +952,16 @@ def _break_keys(t):
 
 
 def _break_public(t):
-    b = next(iter(resources(t, "AWS::S3::Bucket").values()))
+    b = files_bucket(t, "prod")[1]
     b["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] = False
 
 
 def _break_encryption(t):
-    next(iter(resources(t, "AWS::S3::Bucket").values()))["Properties"].pop("BucketEncryption")
+    files_bucket(t, "prod")[1]["Properties"].pop("BucketEncryption")
 
 
 def _break_notification(t):
-    b = next(iter(resources(t, "AWS::S3::Bucket").values()))
+    b = files_bucket(t, "prod")[1]
     b["Properties"]["NotificationConfiguration"]["QueueConfigurations"][0]["Filter"]["S3Key"]["Rules"][0]["Value"] = "x/"
 
 
@@ -628,9 +997,159 @@ def _break_route(t):
     del api["Properties"]["DefinitionBody"]["paths"]["/referentiel"]
 
 
+def _deployment(t):
+    bid = front_bucket_id(t)
+    return next(r["Properties"] for r in resources(t, "Custom::CDKBucketDeployment").values()
+                if r["Properties"]["DestinationBucketName"] == {"Ref": bid})
+
+
 def _break_login(t):
+    """The page's client marker no longer resolves to the stage's client."""
+    for markers in _deployment(t)["SourceMarkers"]:
+        for k, v in list(markers.items()):
+            if v.get("Ref", "").startswith("UtilisateursFront"):
+                markers[k] = "un-autre-client"
+
+
+def _break_login_domain(t):
+    for markers in _deployment(t)["SourceMarkers"]:
+        for k, v in list(markers.items()):
+            if v.get("Ref", "").startswith("UtilisateursDomaine"):
+                del markers[k]
+
+
+def _dist_config(t):
+    return the_distribution(t)[1]["Properties"]["DistributionConfig"]
+
+
+def _front_policy_allow(t):
+    bid = front_bucket_id(t)
+    policy = next(r for r in resources(t, "AWS::S3::BucketPolicy").values() if r["Properties"]["Bucket"] == {"Ref": bid})
+    return next(st for st in policy["Properties"]["PolicyDocument"]["Statement"] if st["Effect"] == "Allow")
+
+
+def _break_front_public(t):
+    _front_policy_allow(t)["Principal"] = "*"
+
+
+def _break_front_any_distribution(t):
+    _front_policy_allow(t)["Condition"] = {"StringLike": {"AWS:SourceArn": "arn:aws:cloudfront::*:distribution/*"}}
+
+
+def _break_front_write(t):
+    _front_policy_allow(t)["Action"] = ["s3:GetObject", "s3:PutObject"]
+
+
+def _break_front_block(t):
+    t["Resources"][front_bucket_id(t)]["Properties"]["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] = False
+
+
+def _break_front_in_files_bucket(t):
+    config = _dist_config(t)
+    s3_origin = next(o for o in config["Origins"] if o["Id"] == config["DefaultCacheBehavior"]["TargetOriginId"])
+    s3_origin["DomainName"] = {"Fn::GetAtt": [files_bucket(t, "prod")[0], "RegionalDomainName"]}
+
+
+def _break_oac(t):
+    config = _dist_config(t)
+    for o in config["Origins"]:
+        if o.pop("OriginAccessControlId", None):
+            o["S3OriginConfig"]["OriginAccessIdentity"] = "origin-access-identity/cloudfront/E2EXEMPLE"
+
+
+def _break_root_object(t):
+    _dist_config(t).pop("DefaultRootObject")
+
+
+def _break_http(t):
+    _dist_config(t)["DefaultCacheBehavior"]["ViewerProtocolPolicy"] = "allow-all"
+
+
+def _break_api_http(t):
+    _dist_config(t)["CacheBehaviors"][0]["ViewerProtocolPolicy"] = "allow-all"
+
+
+def _break_api_route_missing(t):
+    config = _dist_config(t)
+    config["CacheBehaviors"] = [b for b in config["CacheBehaviors"] if b["PathPattern"] != "/imports/*"]
+
+
+def _break_api_cached(t):
+    _dist_config(t)["CacheBehaviors"][0]["CachePolicyId"] = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+
+
+def _break_page_to_api(t):
+    config = _dist_config(t)
+    config["CacheBehaviors"].append({**config["CacheBehaviors"][0], "PathPattern": "/app.js"})
+
+
+def _csp_policy(t):
+    ref = _dist_config(t)["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]["Ref"]
+    return t["Resources"][ref]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+
+
+def _edit_csp(t, old, new):
+    csp = _csp_policy(t)["ContentSecurityPolicy"]
+    value = csp["ContentSecurityPolicy"]
+    if isinstance(value, str):
+        csp["ContentSecurityPolicy"] = value.replace(old, new, 1)
+    else:
+        parts = value["Fn::Join"][1]
+        i = next(i for i, p in enumerate(parts) if isinstance(p, str) and old in p)
+        parts[i] = parts[i].replace(old, new, 1)
+
+
+def _break_csp_inline(t):
+    _edit_csp(t, "script-src 'self'", "script-src 'self' 'unsafe-inline'")
+
+
+def _break_csp_third_party(t):
+    _edit_csp(t, "style-src 'self'", "style-src 'self' https://cdn.exemple.org")
+
+
+def _break_csp_connect(t):
+    _edit_csp(t, "connect-src 'self'", "connect-src 'self' https://api.exemple.org")
+
+
+def _break_frame_ancestors(t):
+    _edit_csp(t, "frame-ancestors 'none'", "frame-ancestors 'self'")
+
+
+def _break_hsts(t):
+    _csp_policy(t).pop("StrictTransportSecurity")
+
+
+def _break_nosniff(t):
+    _csp_policy(t).pop("ContentTypeOptions")
+
+
+def _break_callback(t):
+    client = next(iter(resources(t, "AWS::Cognito::UserPoolClient").values()))
+    client["Properties"]["CallbackURLs"] = [{"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/prod/"}]
+
+
+def _break_logout(t):
+    next(iter(resources(t, "AWS::Cognito::UserPoolClient").values()))["Properties"].pop("LogoutURLs")
+
+
+def _break_cors_origin(t):
+    rule = files_bucket(t, "prod")[1]["Properties"]["CorsConfiguration"]["CorsRules"][0]
+    rule["AllowedOrigins"] = [{"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}]
+
+
+def _break_cycle(t):
+    """The API function naming the front's client again (client → distribution → API → function)."""
     api = next(f for f in _functions(t) if f["Properties"]["Handler"] == "app.app")
-    api["Properties"]["Environment"]["Variables"].pop("LSU_COGNITO_CLIENT_ID")
+    client = next(iter(resources(t, "AWS::Cognito::UserPoolClient")))
+    api["Properties"]["Environment"]["Variables"]["LSU_COGNITO_CLIENT_ID"] = {"Ref": client}
+
+
+def _break_no_invalidation(t):
+    _deployment(t).pop("DistributionId")
+
+
+def _break_deployment_source(t):
+    _deployment(t)["SourceObjectKeys"].pop(0)
 
 
 def _break_tracing(t):
@@ -672,6 +1191,31 @@ BROKEN = [
     (check_routes_match_the_app, _break_route),
     (check_alarms, _break_alarm),
     (check_front_login, _break_login),
+    (check_front_login, _break_login_domain),
+    (check_front_bucket, _break_front_public),
+    (check_front_bucket, _break_front_any_distribution),
+    (check_front_bucket, _break_front_write),
+    (check_front_bucket, _break_front_block),
+    (check_front_bucket, _break_front_in_files_bucket),
+    (check_front_distribution, _break_oac),
+    (check_front_distribution, _break_root_object),
+    (check_front_distribution, _break_http),
+    (check_front_distribution, _break_api_http),
+    (check_front_distribution, _break_api_route_missing),
+    (check_front_distribution, _break_api_cached),
+    (check_front_distribution, _break_page_to_api),
+    (check_front_headers, _break_csp_inline),
+    (check_front_headers, _break_csp_third_party),
+    (check_front_headers, _break_csp_connect),
+    (check_front_headers, _break_frame_ancestors),
+    (check_front_headers, _break_hsts),
+    (check_front_headers, _break_nosniff),
+    (check_front_origin, _break_callback),
+    (check_front_origin, _break_logout),
+    (check_front_origin, _break_cors_origin),
+    (check_no_dependency_cycle, _break_cycle),
+    (check_front_deployment, _break_no_invalidation),
+    (check_front_deployment, _break_deployment_source),
     (check_tracing_and_powertools, _break_tracing),
     (check_tracing_and_powertools, _break_xray_permission),
     (check_tracing_and_powertools, _break_namespace),
