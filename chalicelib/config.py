@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -31,6 +31,17 @@ def queue_names(settings: Settings) -> dict[str, str]:
 
 def dlq_name(name: str) -> str:
     return f"{name}-dlq"
+
+# The AWS services the app talks to, each of which may have its own endpoint (issue 18): e.g. S3
+# and SQS on LocalStack, DynamoDB on moto. Their variables: LSU_AWS_ENDPOINT_URL_<SERVICE>, then the
+# SDKs' own AWS_ENDPOINT_URL_<SERVICE>, then the single URL (LSU_AWS_ENDPOINT_URL, AWS_ENDPOINT_URL).
+ENDPOINT_SERVICES = ("s3", "sqs", "dynamodb")
+
+
+def _service_field(service: str) -> str:
+    if service not in ENDPOINT_SERVICES:
+        raise ValueError(f"unknown AWS service {service!r} (one of {', '.join(ENDPOINT_SERVICES)})")
+    return f"endpoint_url_{service}"
 
 UPLOAD_PREFIX = "imports/"
 MB = 1024 * 1024
@@ -65,7 +76,11 @@ class Settings:
     bilans_table: str
     etablissements_table: str
     region: str = "eu-west-3"
+    # One URL for every service (None: AWS's own), and each service's own, which wins when set.
     endpoint_url: str | None = None
+    endpoint_url_s3: str | None = None
+    endpoint_url_sqs: str | None = None
+    endpoint_url_dynamodb: str | None = None
     xsd_path: str = field(default_factory=_default_xsd_path)
     # The installed schemas (chalicelib/pipeline/split/schemas.py): a folder of XSD files with an
     # optional manifest.json, or one XSD file (LSU_XSD_PATH alone: a folder holding just that file).
@@ -95,6 +110,8 @@ class Settings:
             etablissements_table=names["LSU_ETABLISSEMENTS_TABLE"],
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-west-3",
             endpoint_url=env.get("LSU_AWS_ENDPOINT_URL") or env.get("AWS_ENDPOINT_URL") or None,
+            **{_service_field(svc): env.get(f"LSU_AWS_ENDPOINT_URL_{svc.upper()}")
+               or env.get(f"AWS_ENDPOINT_URL_{svc.upper()}") or None for svc in ENDPOINT_SERVICES},
             xsd_path=env.get("LSU_XSD_PATH") or _default_xsd_path(),
             schema_dir=env.get("LSU_SCHEMA_DIR") or env.get("LSU_XSD_PATH") or _default_schema_dir(),
             max_file_bytes=int(env.get("LSU_MAX_FILE_BYTES", 50 * MB)),
@@ -107,8 +124,20 @@ class Settings:
         )
 
     def endpoint_for(self, service: str) -> str | None:
-        """The endpoint of one AWS service (`s3`, `sqs`, `dynamodb`); None: AWS's own."""
-        return self.endpoint_url
+        """The endpoint of one AWS service (`s3`, `sqs`, `dynamodb`): its own if set, else the
+        single URL; None: AWS's own."""
+        return getattr(self, _service_field(service)) or self.endpoint_url
+
+    @property
+    def endpoints(self) -> dict[str, str | None]:
+        """Every service's endpoint, resolved: {"s3": …, "sqs": …, "dynamodb": …}."""
+        return {svc: self.endpoint_for(svc) for svc in ENDPOINT_SERVICES}
+
+    def with_endpoints(self, endpoint: str | None, endpoints: Mapping[str, str | None] | None = None) -> "Settings":
+        """These settings with the single URL `endpoint` and the services of `endpoints` set (a
+        service not in `endpoints` keeps its own endpoint)."""
+        own = {_service_field(svc): url or None for svc, url in (endpoints or {}).items()}
+        return replace(self, endpoint_url=endpoint or None, **own)
 
     def as_env(self) -> dict[str, str]:
         """The environment that reproduces these settings (used by the local stack)."""
@@ -133,6 +162,9 @@ class Settings:
         }
         if self.endpoint_url:
             env["LSU_AWS_ENDPOINT_URL"] = self.endpoint_url
+        for svc in ENDPOINT_SERVICES:
+            if getattr(self, _service_field(svc)):
+                env[f"LSU_AWS_ENDPOINT_URL_{svc.upper()}"] = getattr(self, _service_field(svc))
         if self.cognito_domain and self.cognito_client_id:
             env["LSU_COGNITO_DOMAIN"], env["LSU_COGNITO_CLIENT_ID"] = self.cognito_domain, self.cognito_client_id
         return env

@@ -250,12 +250,11 @@ def local_client(args, uai: str | None = None, role: str = "CE") -> ApiClient:
 # --- commands ------------------------------------------------------------------------------
 
 def cmd_run(args) -> int:
-    from lsu_tools.local.stack import LocalStack
     referentiel = load_json(args.referentiel)
     uai = (referentiel.get("etablissement") or {}).get("uai")
     if not args.json:
         err("Démarrage de la pile locale (émulateur AWS, files, tables, API)…")
-    with LocalStack(endpoint=args.endpoint, api_port=None) as stack:
+    with local_stack(args, api_port=None) as stack:
         client = ApiClient(stack.api_url, issue_token(stack.settings.token_secret, uai or "", "CE"))
         client.put_referentiel(referentiel)
         synthese = client.import_file(Path(args.fichier), pre_controle=args.pre_controle, uai=uai)
@@ -530,10 +529,11 @@ def cmd_token(args) -> int:
 
 def _serve_forever(stack, uai: str) -> int:
     SESSION_FILE.parent.mkdir(exist_ok=True)
-    SESSION_FILE.write_text(json.dumps({"api_url": stack.api_url, "uai": uai, "endpoint": stack.endpoint}))
+    SESSION_FILE.write_text(json.dumps({"api_url": stack.api_url, "uai": uai, "endpoint": stack.endpoint,
+                                        "endpoints": stack.endpoints}))
     token = issue_token(stack.settings.token_secret, uai, "CE")
     err(f"\nInterface web (connecté en chef d'établissement de {uai}) : {stack.api_url}/#jeton={token}\n"
-        f"API : {stack.api_url}   Émulateur AWS : {stack.endpoint}\n"
+        f"API : {stack.api_url}   Émulateur AWS : {endpoints_text(stack.endpoints)}\n"
         f"Jeton de développement (CE, {uai}) : {token}\nCtrl-C pour tout arrêter.")
     stop = []
     for sig in (signal.SIGINT, signal.SIGTERM):   # SIGINT too: a background job may start with it ignored
@@ -547,15 +547,21 @@ def _serve_forever(stack, uai: str) -> int:
     return EXIT_OK
 
 
+def endpoints_text(endpoints: dict[str, str | None]) -> str:
+    """« URL » when every service has the same, else « S3 URL, SQS URL, DynamoDB URL »."""
+    urls = set(endpoints.values())
+    if len(urls) == 1:
+        return str(urls.pop() or "AWS")
+    return ", ".join(f"{ENDPOINT_LABELS[svc]} {url or 'AWS'}" for svc, url in endpoints.items())
+
+
 def cmd_local_up(args) -> int:
-    from lsu_tools.local.stack import LocalStack
-    with LocalStack(endpoint=args.endpoint, api_port=args.port) as stack:
+    with local_stack(args, api_port=args.port) as stack:
         return _serve_forever(stack, args.uai)
 
 
 def cmd_demo(args) -> int:
     from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-    from lsu_tools.local.stack import LocalStack
     spec = SchoolSpec()
     demo_dir = Path(".lsu-local") / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
@@ -563,7 +569,7 @@ def cmd_demo(args) -> int:
     xml_path = demo_dir / f"export-lsu-{spec.uai}.xml"
     xml_path.write_bytes(generate_lsu_xml(spec))
     err(f"Établissement de démonstration : {spec.nom} ({spec.uai}) — fichiers dans {demo_dir}/")
-    with LocalStack(endpoint=args.endpoint, api_port=args.port) as stack:
+    with local_stack(args, api_port=args.port) as stack:
         client = ApiClient(stack.api_url, issue_token(stack.settings.token_secret, spec.uai, "CE"))
         client.put_referentiel(load_json(str(demo_dir / "referentiel.json")))
         synthese = client.import_file(xml_path)
@@ -571,6 +577,30 @@ def cmd_demo(args) -> int:
         print(format_synthese({**synthese, "bilans": synthese["bilans"][:12]}))
         print(f"… {len(synthese['bilans'])} bilans en tout.")
         return _serve_forever(stack, spec.uai)
+
+
+ENDPOINT_LABELS = {"s3": "S3", "sqs": "SQS", "dynamodb": "DynamoDB"}
+
+
+def _endpoint_options(parser: argparse.ArgumentParser) -> None:
+    """Where the local stack finds AWS: one URL for all services, and/or one per service (a
+    service given none gets the embedded moto server)."""
+    parser.add_argument("--endpoint", metavar="URL",
+                        help="point d'accès AWS de tous les services (par défaut : serveur moto embarqué)")
+    for svc, label in ENDPOINT_LABELS.items():
+        parser.add_argument(f"--endpoint-{svc}", metavar="URL", dest=f"endpoint_{svc}",
+                            help=f"point d'accès {label} (par défaut : --endpoint, sinon le serveur moto embarqué)")
+
+
+def service_endpoints(args) -> dict[str, str | None]:
+    """--endpoint-s3 / --endpoint-sqs / --endpoint-dynamodb, by service (None: not given)."""
+    return {svc: getattr(args, f"endpoint_{svc}", None) or None for svc in ENDPOINT_LABELS}
+
+
+def local_stack(args, api_port: int | None):
+    """The local stack the command's endpoint options describe (not started)."""
+    from lsu_tools.local.stack import LocalStack
+    return LocalStack(endpoint=args.endpoint, endpoints=service_endpoints(args), api_port=api_port)
 
 
 def _api_options(parser: argparse.ArgumentParser, uai: bool = True) -> None:
@@ -590,18 +620,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--referentiel", required=True, help="référentiel JSON de l'établissement")
     run.add_argument("--json", action="store_true", help="la synthèse en JSON sur la sortie standard")
     run.add_argument("--pre-controle", "--dry-run", dest="pre_controle", action="store_true")
-    run.add_argument("--endpoint", help="point d'accès AWS (par défaut : serveur moto embarqué)")
+    _endpoint_options(run)
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="pile locale + établissement de démonstration, jusqu'à Ctrl-C")
     demo.add_argument("--port", type=int, default=8000)
-    demo.add_argument("--endpoint")
+    _endpoint_options(demo)
     demo.set_defaults(func=cmd_demo)
 
     local = sub.add_parser("local", help="pile locale").add_subparsers(dest="action", required=True)
     up = local.add_parser("up", help="démarrer la pile locale jusqu'à Ctrl-C")
     up.add_argument("--port", type=int, default=8000)
-    up.add_argument("--endpoint")
+    _endpoint_options(up)
     up.add_argument("--uai", default="0750001A")
     up.set_defaults(func=cmd_local_up)
     tok = local.add_parser("token", help="émettre un jeton de développement")

@@ -1,5 +1,7 @@
-"""Shared fixtures. Integration and end-to-end tiers run against an AWS endpoint over HTTP:
-LSU_TEST_ENDPOINT if set (moto server, LocalStack…), else an embedded moto server started here."""
+"""Shared fixtures. Integration and end-to-end tiers run against AWS endpoints over HTTP:
+LSU_TEST_ENDPOINT if set (moto server, LocalStack…) for every service, LSU_TEST_ENDPOINT_S3 /
+_SQS / _DYNAMODB for one service (e.g. S3 and SQS on LocalStack), and an embedded moto server,
+started here, for the services given none."""
 from __future__ import annotations
 
 import os
@@ -13,8 +15,9 @@ from chalicelib.api.auth import issue_token
 
 @pytest.fixture(scope="session")
 def stack():
-    from lsu_tools.local.stack import LocalStack
-    with LocalStack(endpoint=os.environ.get("LSU_TEST_ENDPOINT") or None, api_port=None) as st:
+    from lsu_tools.local.stack import LocalStack, endpoints_from
+    endpoint, endpoints = endpoints_from(os.environ, "LSU_TEST_ENDPOINT")
+    with LocalStack(endpoint=endpoint, endpoints=endpoints, api_port=None) as st:
         yield st
 
 

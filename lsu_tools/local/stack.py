@@ -1,13 +1,14 @@
-"""The whole local stack in one process: AWS endpoint (embedded moto server by default, or any
-endpoint given by configuration), resources, SQS dispatcher, and the Chalice API on loopback."""
+"""The whole local stack in one process: AWS endpoints (embedded moto server by default, or any
+endpoint given by configuration, one for all services or one per service), resources, SQS
+dispatcher, and the Chalice API on loopback."""
 from __future__ import annotations
 
 import logging
 import os
 import threading
-from dataclasses import replace
+from typing import Mapping
 
-from chalicelib.config import Settings
+from chalicelib.config import ENDPOINT_SERVICES, Settings
 from lsu_tools.local.dispatcher import Dispatcher
 from lsu_tools.local.emulator import MotoServer, free_port
 from lsu_tools.local.resources import create_resources
@@ -20,6 +21,13 @@ DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
                      "AWS_SESSION_TOKEN": "testing"}
 
 
+def endpoints_from(environ: Mapping[str, str], prefix: str) -> tuple[str | None, dict[str, str | None]]:
+    """The single URL `prefix` and the services' `prefix_S3` / `_SQS` / `_DYNAMODB` of an
+    environment (the test fixtures: LSU_TEST_ENDPOINT…); empty values are unset."""
+    return (environ.get(prefix) or None,
+            {svc: environ.get(f"{prefix}_{svc.upper()}") or None for svc in ENDPOINT_SERVICES})
+
+
 def app_handlers():
     """The Chalice event handlers, by queue role (imported late: app.py is the entry point)."""
     import app as app_module
@@ -28,11 +36,22 @@ def app_handlers():
 
 
 class LocalStack:
-    """`with LocalStack() as stack:` — stack.api_url, stack.runtime, stack.settings."""
+    """`with LocalStack() as stack:` — stack.api_url, stack.runtime, stack.settings.
+
+    `endpoint`: one URL for every service; `endpoints`: a service's own (`s3`, `sqs`, `dynamodb`),
+    which wins. The services left without one get an embedded moto server, started only for them
+    (e.g. S3 and SQS on LocalStack, DynamoDB on moto). After start, `endpoints` holds every
+    service's URL and `endpoint` the single one (moto's, or S3's when each service has its own)."""
 
     def __init__(self, endpoint: str | None = None, host: str = "127.0.0.1", api_port: int | None = 8000,
-                 bilan_pollers: int = 4, serve_api: bool = True, settings: Settings | None = None):
-        self.endpoint, self.host = endpoint, host
+                 bilan_pollers: int = 4, serve_api: bool = True, settings: Settings | None = None,
+                 endpoints: Mapping[str, str | None] | None = None):
+        unknown = set(endpoints or {}) - set(ENDPOINT_SERVICES)
+        if unknown:
+            raise ValueError(f"unknown AWS service(s) {sorted(unknown)} (one of {', '.join(ENDPOINT_SERVICES)})")
+        self.endpoint, self.host = endpoint or None, host
+        self.endpoints: dict[str, str | None] = {svc: (endpoints or {}).get(svc) or self.endpoint
+                                                 for svc in ENDPOINT_SERVICES}
         self.api_port = api_port or free_port(host)
         self.bilan_pollers, self.serve_api = bilan_pollers, serve_api
         self.base_settings = settings
@@ -50,6 +69,10 @@ class LocalStack:
     def settings(self) -> Settings:
         return self.runtime.settings
 
+    def missing_services(self) -> tuple[str, ...]:
+        """The services without an endpoint: those the embedded moto server serves."""
+        return tuple(svc for svc, url in self.endpoints.items() if not url)
+
     def start(self) -> "LocalStack":
         try:
             self._start()
@@ -59,12 +82,16 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        if self.endpoint is None:
+        missing = self.missing_services()
+        if missing:
             self.moto = MotoServer(self.host).start()
-            self.endpoint = self.moto.endpoint
+            self.endpoints.update({svc: self.moto.endpoint for svc in missing})
             for k, v in DUMMY_CREDENTIALS.items():
                 os.environ.setdefault(k, v)
-        settings = replace(self.base_settings or Settings.from_env(), endpoint_url=self.endpoint)
+        if self.endpoint is None:
+            self.endpoint = self.moto.endpoint if self.moto else self.endpoints["s3"]
+        # Every service's endpoint explicit: no AWS_ENDPOINT_URL_* of the shell overrides them.
+        settings = (self.base_settings or Settings.from_env()).with_endpoints(self.endpoint, self.endpoints)
         # The process's environment is the configuration: handlers build their runtime from it.
         os.environ.update(settings.as_env())
         from chalicelib.runtime import get_runtime, reset_runtime

@@ -37,8 +37,9 @@ def main() -> int:
     from lsu_tools.local.stack import app_handlers
     from chalicelib.runtime import get_runtime
     rt = get_runtime()
-    if not rt.settings.endpoint_url:
-        print("LSU_AWS_ENDPOINT_URL est obligatoire (l'émulateur ou le point d'accès à servir).", file=sys.stderr)
+    if not all(rt.settings.endpoints.values()):
+        print("LSU_AWS_ENDPOINT_URL (ou LSU_AWS_ENDPOINT_URL_S3, _SQS et _DYNAMODB) est obligatoire : l'émulateur "
+              "ou le point d'accès à servir.", file=sys.stderr)
         return 2
     dispatcher = Dispatcher(rt.sqs, rt.settings.region, bindings(rt, app_handlers())).start()
     stop = threading.Event()

@@ -10,7 +10,13 @@ from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referenti
 
 
 def lsu(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    extra = ["--endpoint", os.environ["LSU_TEST_ENDPOINT"]] if os.environ.get("LSU_TEST_ENDPOINT") and args[0] == "run" else []
+    extra = []
+    if args[0] == "run":            # the tests' endpoints (tests/conftest.py), per service where given
+        for option, var in (("--endpoint", "LSU_TEST_ENDPOINT"), ("--endpoint-s3", "LSU_TEST_ENDPOINT_S3"),
+                            ("--endpoint-sqs", "LSU_TEST_ENDPOINT_SQS"),
+                            ("--endpoint-dynamodb", "LSU_TEST_ENDPOINT_DYNAMODB")):
+            if os.environ.get(var):
+                extra += [option, os.environ[var]]
     return subprocess.run([sys.executable, "-m", "lsu_tools.cli", *args, *extra],
                           capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **env} if env else None)
