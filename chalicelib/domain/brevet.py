@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
-from chalicelib.domain.checks import brevet_mark
+from chalicelib.domain.checks import brevet_mark, non_note
 from chalicelib.referentiel import Referentiel, enseignements_facultatifs, enseignements_obligatoires
 
 INDICATIF = "indicatif : le calcul officiel est celui de l'application Cyclades"
@@ -98,7 +98,7 @@ def _marks_of(views: list[dict]) -> dict[str, _Marks]:
             if periodic is not None and code not in seen:  # one mark per matière and period
                 seen.add(code)
                 marks.periodic.append(periodic)
-            if str(a.get("eleve_non_note", "")).lower() == "true":
+            if non_note(a):
                 marks.non_note = True
     return out
 

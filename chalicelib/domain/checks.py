@@ -128,7 +128,7 @@ def evaluation_system(bilan: dict) -> str | None:
     (the 1–4 scale), MIXTE (both), None (no graded acquis). An acquis « non noté » counts for neither."""
     seen = set()
     for a in bilan.get("acquis") or []:
-        if not isinstance(a, dict) or str(a.get("eleve_non_note", "")).lower() == "true":
+        if not isinstance(a, dict) or non_note(a):
             continue
         if a.get("positionnement") not in (None, ""):
             seen.add(SystemeEvaluation.POSITIONNEMENT)
@@ -284,7 +284,9 @@ def brevet_mark(value) -> float | None:
     return mark if 0 <= mark <= 20 else None
 
 
-def _non_note(acquis: dict) -> bool:
+def non_note(acquis: dict) -> bool:
+    """The élève « non noté » in this discipline (the acquis' eleve-non-note="true"): dispensed of
+    its mark and positioning; counts for no evaluation system and no brevet average."""
     return str(acquis.get("eleve_non_note", "")).lower() == "true"
 
 
@@ -299,7 +301,7 @@ def brevet_missing_subjects(bilan: dict, eleve: dict, ref: Referentiel) -> list[
     for a in bilan.get("acquis") or []:
         if not isinstance(a, dict) or not isinstance(a.get("discipline"), dict):
             continue
-        if _non_note(a) or brevet_mark(a.get("moyenne_eleve")) is not None:
+        if non_note(a) or brevet_mark(a.get("moyenne_eleve")) is not None:
             covered.update(subject_codes(a["discipline"]))
     return [code for code in expected if code not in covered]
 

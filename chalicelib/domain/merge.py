@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from chalicelib.domain import entries
 from chalicelib.domain.catalogue import message
-from chalicelib.domain.checks import EDITEUR
+from chalicelib.domain.checks import EDITEUR, non_note
 
 COMPLET, A_COMPLETER = "COMPLET", "A_COMPLETER"
 # The imported fields the bilan document shows, as the split names them (api/render/pdf.py prints them).
@@ -194,7 +194,7 @@ def acquis_by_key(bilan: dict) -> dict[str, dict]:
 
 def graded(acquis: dict) -> bool:
     """A discipline « notée ou évaluée »: a mark or a positioning for the élève."""
-    if str(acquis.get("eleve_non_note", "")).lower() == "true":
+    if non_note(acquis):
         return False
     return present(acquis.get("moyenne_eleve")) or present(acquis.get("positionnement"))
 
@@ -294,7 +294,7 @@ def view(state: BilanState) -> dict:
         }
         if _scalar(a.get("moyenne_annuelle")) is not None:      # a newer schema's annual average
             acquis[key]["moyenne_annuelle"] = _scalar(a.get("moyenne_annuelle"))
-        if str(a.get("eleve_non_note", "")).lower() == "true":   # dispensé (the brevet table leaves it out)
+        if non_note(a):   # dispensé (the brevet table leaves it out)
             acquis[key]["eleve_non_note"] = True
     socle = _imported(state, "socle")
     out = {

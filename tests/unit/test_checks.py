@@ -38,7 +38,7 @@ from chalicelib.domain.checks import (
 )
 from lsu_tools.generator import SchoolSpec, generate_referentiel
 from chalicelib.referentiel import Referentiel, index_referentiel, validate_referentiel
-from chalicelib.domain.outcome import IMPORTE, REJETE, empreinte, refused, has_warning
+from chalicelib.domain.outcome import IMPORTE, REJETE, refused, has_warning
 from chalicelib.pipeline.split.bilans import split_bilans
 from chalicelib.pipeline.split.file_checks import check_file
 

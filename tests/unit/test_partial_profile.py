@@ -17,7 +17,7 @@ from chalicelib.domain.catalogue import ERREUR
 from chalicelib.domain.checks import EDITEUR, SCONET_NOTES, evaluate_bilan
 from lsu_tools.generator import generate_referentiel
 from chalicelib.referentiel import index_referentiel, validate_referentiel
-from chalicelib.domain.outcome import IMPORTE, REJETE, empreinte, refused
+from chalicelib.domain.outcome import IMPORTE, REJETE, refused
 from chalicelib.pipeline.split.bilans import split_bilans
 from chalicelib.pipeline.split.file_checks import NS, PARTIAL_OPTIONAL, XS, check_file, load_schema, partial_profile, safe_parser
 

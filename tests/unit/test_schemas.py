@@ -24,7 +24,7 @@ from chalicelib.pipeline.split import stage as split_stage
 from chalicelib.pipeline.split.bilans import split_bilans
 from chalicelib.runtime import memory_runtime
 from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-from schema_fixtures import (OFFICIAL_NAME, OFFICIAL_VERSIONS, TEST_ELEMENT, TEST_VERSION, TEST_XSD_NAME,
+from schema_fixtures import (OFFICIAL_NAME, OFFICIAL_VERSIONS, TEST_VERSION, TEST_XSD_NAME,
                              derived_test_schema_dir, with_test_element, with_test_version)
 
 SPEC = SchoolSpec(uai="0750123X", divisions_par_niveau=1, eleves_par_division=3)

@@ -9,7 +9,7 @@ d'accompagnement, vie scolaire; for a bilan de fin de cycle the 8 composantes of
 provenance) is printed. What the file carried beyond the parts `merge.view` models as editable
 (conseil date, professeurs principaux, chef d'établissement, devoirs faits, compétences
 numériques, the class's parcours and vie scolaire, the LCR) is read from `view["document"]`,
-keyed as `split_bilans` names them (DOCUMENT_KEYS)."""
+keyed as `split_bilans` names them (merge.DOCUMENT_KEYS)."""
 from __future__ import annotations
 
 import io
@@ -26,7 +26,6 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (CondPageBreak, Flowable, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate,
                                 Spacer, Table, TableStyle)
 
-from chalicelib.domain.merge import DOCUMENT_KEYS
 from chalicelib.domain.vocabulary import civilite_abregee
 
 SOCLE_DOMAINES = {
