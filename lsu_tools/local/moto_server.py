@@ -1,5 +1,5 @@
-"""moto server, as the embedded local emulator, with two fixes that bring its DynamoDB closer to
-the real service (nothing of our application code is changed by them).
+"""moto server, as the embedded local emulator, with fixes that bring its DynamoDB and SQS closer
+to the real services (nothing of our application code is changed by them).
 
 1. Atomicity. moto serves requests on several threads but its DynamoDB backend takes no lock: two
    concurrent `UpdateItem … ADD` on one item can lose an increment, and two transactions can
@@ -9,7 +9,14 @@ the real service (nothing of our application code is changed by them).
 2. Cost. moto 5.2's TransactWriteItems deep-copies every table it touches before each
    transaction, to roll back on cancellation: an import of N bilans then costs O(N²) and the
    emulator dominates. Here only the items the transaction touches are backed up and restored —
-   the same all-or-nothing semantics at O(items)."""
+   the same all-or-nothing semantics at O(items).
+3. SQS messages lost. moto 5.2's `Queue.delete_message` rebuilds the queue's message list without
+   the lock `add_message` takes: a message sent while another is deleted can vanish (seen here by
+   the soak, bench/soak.py: an import stuck at 440/450, one message of 10 bilans gone), and a
+   receive walking the list meanwhile can hand out a deleted message again. SQS never loses an
+   accepted message: deletes, receives (with their move to the DLQ) and visibility changes of a
+   queue are serialised here by that queue's own lock (a Condition on an RLock: a long poll's
+   wait releases it)."""
 from __future__ import annotations
 
 import copy
@@ -94,8 +101,36 @@ def patch_dynamodb() -> None:
             setattr(models.DynamoDBBackend, name, _serialised(getattr(models.DynamoDBBackend, name)))
 
 
+def _under_queue_lock(method):
+    """A Queue method run under the queue's message lock."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._messages_lock:
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
+def _under_named_queue_lock(method):
+    """An SQSBackend method on one queue (by name, its first argument) run under that queue's lock."""
+    @functools.wraps(method)
+    def wrapper(self, queue_name, *args, **kwargs):
+        with self.get_queue(queue_name)._messages_lock:
+            return method(self, queue_name, *args, **kwargs)
+    return wrapper
+
+
+def patch_sqs() -> None:
+    import moto.sqs.models as models
+    if getattr(models.Queue.delete_message, "__wrapped__", None) is not None:
+        return                                   # patched already (tests patch in-process)
+    models.Queue.delete_message = _under_queue_lock(models.Queue.delete_message)
+    for name in ("receive_message", "change_message_visibility"):
+        setattr(models.SQSBackend, name, _under_named_queue_lock(getattr(models.SQSBackend, name)))
+
+
 def main(argv: list[str] | None = None) -> None:
     patch_dynamodb()
+    patch_sqs()
     from moto.server import main as moto_main
     moto_main(argv if argv is not None else sys.argv[1:])
 
