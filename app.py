@@ -1,8 +1,8 @@
 """lsu-import — routes and event handlers only; all logic lives in chalicelib/."""
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib.api import bilans, brevet, dashboard, dev, imports, referentiel, web
-from chalicelib.pipeline import report
+from chalicelib.pipeline import report, watchdog
 from chalicelib.pipeline.merge import stage as merge
 from chalicelib.pipeline.split import stage as split
 from chalicelib.config import DEFAULT_NAMES
@@ -158,3 +158,10 @@ def on_bilans_dead_letters(event):
 @observed("report")
 def on_report(event):
     return report.process_report_event(event.to_dict(), get_runtime())
+
+
+# Every import reaches a final state: stale imports finished, unclaimed uploads expired.
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+@observed("watchdog")
+def on_watchdog(event):
+    return watchdog.process_watchdog_event(event.to_dict(), get_runtime())

@@ -89,6 +89,10 @@ class Settings:
     # A collège's file holds a few thousand bilans (≈1,300 élèves × 3 périodes + cycles at most).
     max_bilans: int = 20_000
     upload_expiry_seconds: int = 900
+    # The watchdog (chalicelib/pipeline/watchdog.py): an import EN_COURS whose progress has not moved
+    # for this long is finished, its bilans without a result rejected (ERREUR_TECHNIQUE). Longer
+    # than a bilan's whole SQS life (visibility 30 s × 3 receives, then the DLQ's handler).
+    stale_after_seconds: int = 600
     token_secret: str = "lsu-dev-secret-change-me"
     stage: str = "local"
     # The web front's login on AWS (Cognito hosted UI, authorization code with PKCE).
@@ -117,6 +121,7 @@ class Settings:
             max_file_bytes=int(env.get("LSU_MAX_FILE_BYTES", 50 * MB)),
             max_bilans=int(env.get("LSU_MAX_BILANS", 20_000)),
             upload_expiry_seconds=min(int(env.get("LSU_UPLOAD_EXPIRY_SECONDS", 900)), 900),
+            stale_after_seconds=int(env.get("LSU_STALE_AFTER_SECONDS", 600)),
             token_secret=env.get("LSU_TOKEN_SECRET", "lsu-dev-secret-change-me"),
             stage=env.get("LSU_STAGE", "local"),
             cognito_domain=env.get("LSU_COGNITO_DOMAIN") or None,
@@ -157,6 +162,7 @@ class Settings:
             "LSU_MAX_FILE_BYTES": str(self.max_file_bytes),
             "LSU_MAX_BILANS": str(self.max_bilans),
             "LSU_UPLOAD_EXPIRY_SECONDS": str(self.upload_expiry_seconds),
+            "LSU_STALE_AFTER_SECONDS": str(self.stale_after_seconds),
             "LSU_TOKEN_SECRET": self.token_secret,
             "LSU_STAGE": self.stage,
         }

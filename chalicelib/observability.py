@@ -254,6 +254,22 @@ def emit_import_metrics(synthese: Mapping[str, Any]) -> dict[str, float]:
     return values
 
 
+WATCHDOG_METRICS = {"interrompus": "ImportsInterrompus", "expires": "ImportsExpires",
+                    "rejetes": "FichiersNonTraites"}
+
+
+def emit_watchdog_metrics(done: Mapping[str, list], failed: list) -> dict[str, float]:
+    """The watchdog round's counts (an import it had to finish means something was lost: an
+    alarm watches ImportsInterrompus), flushed at once."""
+    metrics = get_metrics()
+    values = {WATCHDOG_METRICS[k]: float(len(v)) for k, v in done.items()}
+    values["ImportsSurveillanceEnEchec"] = float(len(failed))
+    for name, value in values.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    flush_metrics()
+    return values
+
+
 # --- the Lambda entry points --------------------------------------------------------------------
 
 def observed(stage: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

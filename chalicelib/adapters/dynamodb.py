@@ -9,6 +9,7 @@ read by `_refusal()`. Nothing else here catches a DynamoDB error."""
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Iterable, Iterator
@@ -17,7 +18,7 @@ from pynamodb.attributes import (BooleanAttribute, JSONAttribute, NumberAttribut
                                  UnicodeAttribute, VersionAttribute)
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -32,10 +33,23 @@ RESULTATS_RETENTION = timedelta(days=400)
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
+class Actifs(GlobalSecondaryIndex):
+    """The imports not over yet, every school's (the watchdog's round): sparse — `actif` is the
+    statut while EN_ATTENTE_FICHIER or EN_COURS and is removed when the import ends. Keys only, so
+    the counters' updates never write to it."""
+    class Meta:
+        index_name = "actifs"
+        projection = KeysOnlyProjection()
+    actif = UnicodeAttribute(hash_key=True)
+    cree_le = UnicodeAttribute(range_key=True)
+
+
 class ImportItem(Model):
     """One import: a file of one school (UAI), its status, counters and file errors."""
     class Meta:
         table_name = DEFAULT_NAMES["LSU_IMPORTS_TABLE"]
+    actifs = Actifs()
+    actif = UnicodeAttribute(null=True)
     uai = UnicodeAttribute(hash_key=True)
     import_id = UnicodeAttribute(range_key=True)
     statut = UnicodeAttribute()
@@ -60,6 +74,8 @@ class ImportItem(Model):
     rapport_demande_le = NumberAttribute(null=True)
     synthese_cle = UnicodeAttribute(null=True)
     termine_le = UnicodeAttribute(null=True)
+    progres_le = NumberAttribute(null=True)
+    surveillance = JSONAttribute(null=True)
 
 
 class ResultatItem(Model):
@@ -194,7 +210,7 @@ _SCHOOL_FIELDS = [f.name for f in fields(School)]
 def _import_record(item: ImportItem) -> ImportRecord:
     values = {name: getattr(item, name) for name in _IMPORT_FIELDS}
     for name in ("taille_declaree", "taille", "total", "traites", "nouveaux", "mis_a_jour", "inchanges",
-                 "rejetes", "avertissements", "rapport_demande_le"):
+                 "rejetes", "avertissements", "rapport_demande_le", "progres_le"):
         if values[name] is not None:
             values[name] = int(values[name])
     values["pre_controle"] = bool(values["pre_controle"])
@@ -251,7 +267,8 @@ class DynamoImports:
         self.models = models
 
     def create(self, record: ImportRecord) -> None:
-        item = self.models.Import(**{k: v for k, v in vars(record).items() if v is not None})
+        values = {k: v for k, v in vars(record).items() if v is not None}
+        item = self.models.Import(**{**values, "progres_le": int(time.time()), "actif": record.statut})
         with conditional():
             item.save(condition=self.models.Import.import_id.does_not_exist())
 
@@ -272,12 +289,15 @@ class DynamoImports:
     def start(self, record: ImportRecord, *, total: int, entete: dict, taille: int, sha256: str,
               referentiel_cle: str) -> bool:
         I = self.models.Import
-        return self._waiting(record, [I.statut.set(ImportStatut.EN_COURS), I.total.set(total), I.entete.set(entete),
-                                      I.taille.set(taille), I.sha256.set(sha256), I.referentiel_cle.set(referentiel_cle)])
+        return self._waiting(record, [I.statut.set(ImportStatut.EN_COURS), I.actif.set(ImportStatut.EN_COURS),
+                                      I.total.set(total), I.entete.set(entete), I.taille.set(taille),
+                                      I.sha256.set(sha256), I.referentiel_cle.set(referentiel_cle),
+                                      I.progres_le.set(int(time.time()))])
 
     def reject(self, record: ImportRecord, *, erreurs: list, entete: dict, taille: int, sha256: str | None) -> bool:
         I = self.models.Import
-        return self._waiting(record, [I.statut.set(ImportStatut.FICHIER_REJETE), I.erreurs_fichier.set(erreurs),
+        return self._waiting(record, [I.statut.set(ImportStatut.FICHIER_REJETE), I.actif.remove(),
+                                      I.erreurs_fichier.set(erreurs),
                                       I.entete.set(entete), I.taille.set(taille), I.total.set(0)]
                              + ([I.sha256.set(sha256)] if sha256 else []))
 
@@ -297,8 +317,25 @@ class DynamoImports:
     def finish(self, uai: str, import_id: str, *, synthese_cle: str, termine_le: str) -> bool:
         I = self.models.Import
         return _won(lambda: I(uai, import_id).update(
-            actions=[I.statut.set(ImportStatut.TERMINE), I.synthese_cle.set(synthese_cle), I.termine_le.set(termine_le)],
+            actions=[I.statut.set(ImportStatut.TERMINE), I.actif.remove(), I.synthese_cle.set(synthese_cle),
+                     I.termine_le.set(termine_le)],
             condition=I.statut == ImportStatut.EN_COURS))
+
+    def active(self, statut: str) -> list[ImportRecord]:
+        found = (self.get(k.uai, k.import_id) for k in self.models.Import.actifs.query(statut))
+        return [r for r in found if r is not None and r.statut == statut]
+
+    def expire(self, uai: str, import_id: str, *, erreurs: list, termine_le: str) -> bool:
+        I = self.models.Import
+        return _won(lambda: I(uai, import_id).update(
+            actions=[I.statut.set(ImportStatut.EXPIRE), I.actif.remove(), I.erreurs_fichier.set(erreurs),
+                     I.total.set(0), I.termine_le.set(termine_le)],
+            condition=I.statut == ImportStatut.EN_ATTENTE_FICHIER))
+
+    def interrupt(self, uai: str, import_id: str, *, surveillance: dict) -> bool:
+        I = self.models.Import
+        return _won(lambda: I(uai, import_id).update(actions=[I.surveillance.set(surveillance)],
+                                                     condition=I.statut == ImportStatut.EN_COURS))
 
 
 class DynamoResults:
@@ -326,7 +363,8 @@ class DynamoResults:
                     tw.save(result_item(m, result), condition=m.Resultat.bilan_id.does_not_exist())
                     ops.append(("resultat", result.bilan_id))
                 tw.update(m.Import(batch.uai, batch.import_id),
-                          actions=[getattr(m.Import, k).add(v) for k, v in batch.counters.items() if v],
+                          actions=[getattr(m.Import, k).add(v) for k, v in batch.counters.items() if v]
+                          + [m.Import.progres_le.set(int(time.time()))],
                           condition=m.Import.statut == ImportStatut.EN_COURS)
         except TransactWriteError as exc:
             refused = _refusal(exc, ops)
@@ -340,7 +378,8 @@ class DynamoResults:
         try:
             with TransactWrite(connection=m.connection) as tw:
                 tw.save(result_item(m, result), condition=m.Resultat.bilan_id.does_not_exist())
-                tw.update(m.Import(result.uai, result.import_id), actions=[m.Import.traites.add(1), m.Import.rejetes.add(1)],
+                tw.update(m.Import(result.uai, result.import_id), actions=[m.Import.traites.add(1), m.Import.rejetes.add(1),
+                                   m.Import.progres_le.set(int(time.time()))],
                           condition=m.Import.statut == ImportStatut.EN_COURS)
         except TransactWriteError as exc:
             refused = _refusal(exc, [("resultat", result.bilan_id)])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from dataclasses import replace
 from typing import Iterable
 
@@ -33,7 +34,7 @@ class MemoryImports:
             key = (record.uai, record.import_id)
             if key in self.s.imports:
                 raise Conflict(key)
-            self.s.imports[key] = copy.deepcopy(record)
+            self.s.imports[key] = replace(copy.deepcopy(record), progres_le=int(time.time()))
 
     def get(self, uai: str, import_id: str) -> ImportRecord | None:
         with self.s.lock:
@@ -57,7 +58,8 @@ class MemoryImports:
               referentiel_cle: str) -> bool:
         return self._update_if(record.uai, record.import_id, lambda r: r.statut == ImportStatut.EN_ATTENTE_FICHIER,
                                statut=ImportStatut.EN_COURS, total=total, entete=entete, taille=taille,
-                               sha256=sha256, referentiel_cle=referentiel_cle) is not None
+                               sha256=sha256, referentiel_cle=referentiel_cle,
+                               progres_le=int(time.time())) is not None
 
     def reject(self, record: ImportRecord, *, erreurs: list, entete: dict, taille: int, sha256: str | None) -> bool:
         extra = {"sha256": sha256} if sha256 else {}
@@ -77,6 +79,20 @@ class MemoryImports:
         return self._update_if(uai, import_id, lambda r: r.statut == ImportStatut.EN_COURS,
                                statut=ImportStatut.TERMINE, synthese_cle=synthese_cle,
                                termine_le=termine_le) is not None
+
+    def active(self, statut: str) -> list[ImportRecord]:
+        with self.s.lock:
+            found = [r for r in self.s.imports.values() if r.statut == statut]
+            return [copy.deepcopy(r) for r in sorted(found, key=lambda r: (r.cree_le, r.uai, r.import_id))]
+
+    def expire(self, uai: str, import_id: str, *, erreurs: list, termine_le: str) -> bool:
+        return self._update_if(uai, import_id, lambda r: r.statut == ImportStatut.EN_ATTENTE_FICHIER,
+                               statut=ImportStatut.EXPIRE, erreurs_fichier=erreurs, total=0,
+                               termine_le=termine_le) is not None
+
+    def interrupt(self, uai: str, import_id: str, *, surveillance: dict) -> bool:
+        return self._update_if(uai, import_id, lambda r: r.statut == ImportStatut.EN_COURS,
+                               surveillance=surveillance) is not None
 
 
 class MemoryResults:
@@ -104,6 +120,7 @@ class MemoryResults:
                 results[result.bilan_id] = copy.deepcopy(result)
             for counter, n in batch.counters.items():
                 setattr(record, counter, getattr(record, counter) + n)
+            record.progres_le = int(time.time())
             return None
 
     def record_failure(self, result: Result) -> bool:
@@ -115,6 +132,7 @@ class MemoryResults:
             results[result.bilan_id] = copy.deepcopy(result)
             record.traites += 1
             record.rejetes += 1
+            record.progres_le = int(time.time())
             return True
 
 
@@ -219,6 +237,10 @@ class MemoryBlobs:
 
     def size(self, key: str) -> int:
         return len(self.get(key))
+
+    def exists(self, key: str) -> bool:
+        with self.s.lock:
+            return key in self.s.blobs
 
     def presigned_post(self, key: str, max_bytes: int, expires: int, content_type: str) -> dict:
         return {"url": "memory://blobs", "fields": {"key": key, "Content-Type": content_type}}

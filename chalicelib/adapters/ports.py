@@ -70,6 +70,10 @@ class ImportRecord:
     rapport_demande_le: int | None = None
     synthese_cle: str | None = None
     termine_le: str | None = None
+    # Liveness (chalicelib/pipeline/watchdog.py): when the import last moved (epoch seconds: created,
+    # started, each commit or recorded failure) and, if the watchdog had to finish it, what it found.
+    progres_le: int | None = None
+    surveillance: dict | None = None
 
 
 @dataclass
@@ -162,6 +166,13 @@ class ImportRepository(Protocol):
     def clear_report_claim(self, uai: str, import_id: str) -> None: ...
     def finish(self, uai: str, import_id: str, *, synthese_cle: str, termine_le: str) -> bool:
         """EN_COURS → TERMINE; False if it was already over."""
+    def active(self, statut: str) -> list[ImportRecord]:
+        """Every school's imports in `statut` (EN_ATTENTE_FICHIER or EN_COURS), oldest first: the
+        watchdog's round (a sparse index of the imports not over)."""
+    def expire(self, uai: str, import_id: str, *, erreurs: list, termine_le: str) -> bool:
+        """EN_ATTENTE_FICHIER → EXPIRE (no file came); False if it was not waiting any more."""
+    def interrupt(self, uai: str, import_id: str, *, surveillance: dict) -> bool:
+        """Record what the watchdog found on an import EN_COURS; False if it was over."""
 
 
 class ResultRepository(Protocol):
@@ -200,6 +211,7 @@ class BlobStore(Protocol):
     def get(self, key: str) -> bytes:
         """NotFound if there is no such object."""
     def size(self, key: str) -> int: ...
+    def exists(self, key: str) -> bool: ...
     def presigned_post(self, key: str, max_bytes: int, expires: int, content_type: str) -> dict: ...
 
 

@@ -21,6 +21,12 @@ class S3Blobs:
     def size(self, key: str) -> int:
         return int(self.s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
 
+    def exists(self, key: str) -> bool:
+        """By listing the exact key (ListObjectsV2, one key at most): a missing object is an
+        answer, where HeadObject without s3:ListBucket would be refused (403)."""
+        found = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1).get("Contents") or []
+        return bool(found) and found[0]["Key"] == key
+
     def presigned_post(self, key: str, max_bytes: int, expires: int, content_type: str) -> dict:
         """A browser POST straight to S3, bounded: exact key, size range, content type, ≤ 15 min."""
         return self.s3.generate_presigned_post(

@@ -57,6 +57,23 @@ _ENTRIES = [
           "Signaler l'erreur à l'éditeur du logiciel qui a produit le fichier, avec la ligne indiquée."),
     Entry("IMPORT_INCONNU", ERREUR, "Aucun import en attente ne correspond à ce fichier déposé.",
           "Relancer l'import depuis « Bilans > Import »."),
+    # --- Dépôt du fichier (refus du stockage S3, politique du formulaire de dépôt) ------------
+    Entry("DEPOT_TROP_VOLUMINEUX", ERREUR,
+          "Le stockage a refusé le fichier : il est plus volumineux que la taille annoncée à la création "
+          "de l'import (ou que la taille maximale).",
+          "Relancer l'import avec le fichier choisi, sans le modifier entre-temps."),
+    Entry("DEPOT_VIDE", ERREUR, "Le stockage a refusé le fichier : il est vide (0 octet).",
+          "Vérifier l'export du logiciel de suivi des acquis, puis relancer l'import."),
+    Entry("DEPOT_REFUSE", ERREUR,
+          "Le stockage a refusé le dépôt : le formulaire de dépôt ne correspond pas à ce fichier "
+          "(emplacement ou type de contenu).",
+          "Relancer l'import depuis « Bilans > Import » ; si le refus persiste, contacter l'assistance."),
+    Entry("DEPOT_EXPIRE", ERREUR,
+          "Le stockage a refusé le dépôt : le formulaire de dépôt a expiré.",
+          "Relancer l'import depuis « Bilans > Import » et déposer le fichier aussitôt."),
+    Entry("IMPORT_EXPIRE", ERREUR,
+          "Aucun fichier n'a été déposé pour cet import avant l'expiration du formulaire de dépôt.",
+          "Relancer l'import depuis « Bilans > Import »."),
     # --- Bilan (réservés : contrôles du référentiel et règles de fusion) --------------------
     Entry("STUDENT_UNKNOWN", ERREUR,
           "L'élève n'est pas scolarisé dans l'établissement pour la période.",
@@ -168,10 +185,22 @@ _ENTRIES = [
     # --- Import -------------------------------------------------------------------------
     Entry("ALL_BILANS_REJECTED", ERREUR, "Aucun bilan du fichier n'a pu être importé."),
     Entry("NO_BILAN", AVERTISSEMENT, "Le fichier est conforme mais ne contient aucun bilan."),
+    Entry("IMPORT_INTERROMPU", AVERTISSEMENT,
+          "Le traitement de l'import s'est interrompu : il a été terminé par la surveillance des imports, "
+          "et les bilans restés sans résultat sont rejetés pour erreur technique.",
+          "Relancer l'import du même fichier : les bilans déjà intégrés resteront inchangés."),
     # --- API ----------------------------------------------------------------------------
     Entry("AUTH_REQUIRED", ERREUR, "Authentification requise : jeton absent, invalide ou expiré."),
     Entry("FORBIDDEN", ERREUR, "Vous n'avez pas les droits nécessaires pour cette action."),
     Entry("BAD_REQUEST", ERREUR, "La requête est invalide."),
+    Entry("REQUETE_NON_CONFORME", ERREUR,
+          "La requête n'est pas conforme au contrat de l'API (/openapi.json).",
+          "Corriger le champ indiqué."),
+    Entry("REQUETE_TROP_VOLUMINEUSE", ERREUR, "Le corps de la requête dépasse la taille maximale acceptée.",
+          "Pour les exports SIECLE et STS Web volumineux, utiliser le dépôt de fichier (formulaire de dépôt)."),
+    Entry("EXPORT_NON_DEPOSE", ERREUR,
+          "Le fichier d'export annoncé n'a pas été déposé (ou son formulaire de dépôt a expiré).",
+          "Déposer le fichier avec le formulaire reçu, puis relancer la prise en compte."),
     Entry("SAISIE_INVALIDE", ERREUR,
           "La saisie n'est pas conforme à ce que LSU accepte pour cette partie du bilan.",
           "Corriger la valeur indiquée (forme attendue, longueur maximale) puis enregistrer à nouveau."),

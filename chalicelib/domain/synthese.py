@@ -6,6 +6,7 @@ import json
 import unicodedata
 
 from chalicelib.domain import catalogue
+from chalicelib.domain.liveness import interrupted_message
 from chalicelib.domain.vocabulary import BilanStatut, ImportStatut, Niveau, Role
 
 def import_summary(record) -> dict:
@@ -191,8 +192,15 @@ def build_synthese(record, results: list[dict], divisions: dict | None = None) -
         "classes": classes(bilans, divisions),
         "entete": record.entete or {},
         "erreurs_fichier": record.erreurs_fichier or [],
-        "messages": import_messages(summary["totaux"]) if record.statut == ImportStatut.TERMINE else [],
+        "messages": _messages(record, summary, bilans) if record.statut == ImportStatut.TERMINE else [],
         "avertissements": group_warnings(bilans),
         "codes": count_codes(bilans),
         "bilans": bilans,
     }
+
+
+def _messages(record, summary: dict, bilans: list[dict]) -> list[dict]:
+    """The import's own messages: finished by the watchdog (IMPORT_INTERROMPU), then the totals'."""
+    interrupted = interrupted_message(getattr(record, "surveillance", None), bilans, record.total or 0,
+                                      record.traites or 0)
+    return ([interrupted] if interrupted else []) + import_messages(summary["totaux"])

@@ -12,6 +12,7 @@ class ImportStatut(StrEnum):
     EN_COURS = "EN_COURS"
     TERMINE = "TERMINE"
     FICHIER_REJETE = "FICHIER_REJETE"
+    EXPIRE = "EXPIRE"          # no file was deposited before the upload form expired (the watchdog)
 
 
 class BilanStatut(StrEnum):

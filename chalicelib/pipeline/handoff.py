@@ -26,3 +26,10 @@ def request_report(rt, uai: str, import_id: str) -> bool:
         rt.repos.imports.clear_report_claim(uai, import_id)
         raise
     return True
+
+
+def send_report(rt, uai: str, import_id: str) -> None:
+    """Ask for the report of an import that will not complete by itself (the watchdog finished
+    it): the report stage finishes an import EN_COURS whatever its counters; a duplicate is
+    harmless."""
+    rt.queues.send(rt.settings.report_queue, json.dumps({"uai": uai, "import_id": import_id}))

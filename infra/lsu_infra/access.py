@@ -22,9 +22,15 @@ SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")
 # S3 key prefixes (chalicelib: api.upload_key, api.referentiel_key, splitter.bilan_messages,
 # report.synthese_key). HeadObject is allowed by s3:GetObject.
 IMPORTS, REFERENTIELS, MESSAGES, SYNTHESES = "imports/", "referentiels/", "messages/", "syntheses/"
+# SIECLE / STS Web exports too large for a request body: uploaded by a presigned POST, read back
+# by the API (chalicelib/api/referentiel.py).
+EXPORTS = "depots-referentiel/"
+# What the splitter sent, by identity (chalicelib/pipeline/manifest.py), read by the watchdog.
+MANIFESTS = "manifestes/"
 
 # function (Chalice name) → {"tables": {table role: actions}, "indexes": {table role: actions},
-#                            "s3": {prefix: actions}, "consumes": queue role, "sends": [queue roles]}
+#                            "s3": {prefix: actions}, "consumes": queue role, "sends": [queue roles],
+#                            "s3_list": [prefixes whose keys it may list (ListBucket, by prefix)]}
 ACCESS: dict[str, dict] = {
     # Routes: presigned upload (the POST to S3 is signed with this role), imports, référentiel,
     # bilans (search by division through the GSI, completion, locks), synthèse read from S3.
@@ -33,7 +39,8 @@ ACCESS: dict[str, dict] = {
                    "etablissements": GET + PUT + UPDATE},
         "indexes": {"bilans": QUERY},
         "s3": {IMPORTS: ("s3:PutObject",), REFERENTIELS: ("s3:GetObject", "s3:PutObject"),
-               SYNTHESES: ("s3:GetObject",)},
+               SYNTHESES: ("s3:GetObject",), EXPORTS: ("s3:GetObject", "s3:PutObject")},
+        "s3_list": [EXPORTS],          # whether an announced export was deposited (its exact key)
         "consumes": None, "sends": [],
     },
     # Splitter: reads the uploaded file, takes the school's lease, sends messages of up to 10 bilans
@@ -41,7 +48,7 @@ ACCESS: dict[str, dict] = {
     "on_upload": {
         "tables": {"imports": GET + UPDATE, "etablissements": GET + UPDATE},
         "indexes": {},
-        "s3": {IMPORTS: ("s3:GetObject",), MESSAGES: ("s3:PutObject",)},
+        "s3": {IMPORTS: ("s3:GetObject",), MESSAGES: ("s3:PutObject",), MANIFESTS: ("s3:PutObject",)},
         "consumes": "uploads", "sends": ["bilans", "report"],
     },
     # Worker: one transaction per batch (bilans, results, counters), référentiel read once per
@@ -66,5 +73,16 @@ ACCESS: dict[str, dict] = {
         "indexes": {},
         "s3": {SYNTHESES: ("s3:PutObject",)},
         "consumes": "report", "sends": [],
+    },
+    # Watchdog (scheduled): the imports not over (sparse index), their results and manifest; a
+    # bilan without a result recorded ERREUR_TECHNIQUE with its counters (a transaction), the import
+    # marked interrupted or expired, its report asked for; whether a waited-for file came (a list
+    # of its exact key).
+    "on_watchdog": {
+        "tables": {"imports": GET + UPDATE, "resultats": QUERY + PUT},
+        "indexes": {"imports": QUERY},
+        "s3": {MANIFESTS: ("s3:GetObject",), IMPORTS: ("s3:GetObject",)},
+        "s3_list": [IMPORTS],
+        "consumes": None, "sends": ["report"],
     },
 }

@@ -48,8 +48,9 @@ from chalicelib.domain.catalogue import message
 from chalicelib.config import DEFAULT_NAMES, UPLOAD_PREFIX
 from chalicelib.config import QUEUE_SETTINGS, dlq_name
 from chalicelib.pipeline.handoff import REPORT_REQUEST_STALE_SECONDS
+from chalicelib.observability import METRICS_NAMESPACE
 from lsu_infra import front
-from lsu_infra.access import ACCESS, CONSUME, IMPORTS, MESSAGES, SEND
+from lsu_infra.access import ACCESS, CONSUME, EXPORTS, IMPORTS, MANIFESTS, MESSAGES, SEND
 
 APP_NAME = "lsu-import"
 # In the Lambda package (chalicelib/schema/ is filled by the packaging step, infra/lsu_infra/packaging.py):
@@ -59,6 +60,8 @@ PACKAGED_XSD = f"{PACKAGED_SCHEMA_DIR}/import-complet-strict.xsd"
 # The front's two files: public routes of the API (the local stack serves them), on AWS the
 # distribution's bucket's (lsu_infra/front.py); the page then logs in.
 PUBLIC_ROUTES = {("/", "get"), ("/app.js", "get")}
+# Routes of the API itself without a token (CloudFront sends them to the API, not to the bucket).
+PUBLIC_API_ROUTES = {("/openapi.json", "get")}
 # Cognito attributes: the school of the user and, for teachers, their STS identifier.
 UAI_ATTRIBUTE, ID_STS_ATTRIBUTE = "uai", "id_sts"
 # Results of an import (idempotency keys of its bilans): kept this long after their write.
@@ -185,8 +188,16 @@ class LsuImportStack(Stack):
             partition_key=ddb.Attribute(name="division_key", type=ddb.AttributeType.STRING),
             sort_key=ddb.Attribute(name="cle", type=ddb.AttributeType.STRING),
             projection_type=ddb.ProjectionType.ALL)
+        imports = self._table("Imports", n["LSU_IMPORTS_TABLE"], "uai", "import_id", prod)
+        # The imports not over, every school's (sparse: `actif` only while waiting or running), for
+        # the watchdog; keys only, so the counters' updates never write to it.
+        imports.add_global_secondary_index(
+            index_name="actifs",
+            partition_key=ddb.Attribute(name="actif", type=ddb.AttributeType.STRING),
+            sort_key=ddb.Attribute(name="cree_le", type=ddb.AttributeType.STRING),
+            projection_type=ddb.ProjectionType.KEYS_ONLY)
         return {
-            "imports": self._table("Imports", n["LSU_IMPORTS_TABLE"], "uai", "import_id", prod),
+            "imports": imports,
             "resultats": self._table("Resultats", n["LSU_RESULTATS_TABLE"], "import_key", "bilan_id", prod,
                                      ttl=RESULTATS_TTL_ATTRIBUTE),
             "bilans": bilans,
@@ -336,8 +347,12 @@ class LsuImportStack(Stack):
         bucket_arn = f"arn:{Aws.PARTITION}:s3:::{self.names['LSU_BUCKET']}"   # by name: no cycle with CORS
         for prefix, actions in access["s3"].items():
             statements.append(iam.PolicyStatement(
-                sid=f"Fichiers{prefix.strip('/').capitalize()}", actions=sorted(set(actions)),
+                sid=f"Fichiers{_sid(prefix)}", actions=sorted(set(actions)),
                 resources=[f"{bucket_arn}/{prefix}*"]))
+        for prefix in access.get("s3_list", []):
+            statements.append(iam.PolicyStatement(
+                sid=f"Liste{_sid(prefix)}", actions=["s3:ListBucket"], resources=[bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}}))
         if access["consumes"]:
             statements.append(iam.PolicyStatement(
                 sid="Consomme", actions=sorted(CONSUME),
@@ -361,7 +376,7 @@ class LsuImportStack(Stack):
             "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools",
                                                "providerARNs": [self.user_pool.user_pool_arn]}}})
         paths = self._api_paths()
-        public = front.public_routes(paths, PUBLIC_ROUTES, front.static_segments(self.project_dir))
+        public = front.public_routes(paths, PUBLIC_ROUTES | PUBLIC_API_ROUTES, front.static_segments(self.project_dir))
         for path, methods in paths.items():
             for method in methods:
                 if method.startswith("x-") or (path, method) in public:
@@ -454,6 +469,9 @@ class LsuImportStack(Stack):
             lifecycle_rules=[
                 s3.LifecycleRule(id="fichiers-importes", prefix=IMPORTS, expiration=Duration.days(30)),
                 s3.LifecycleRule(id="messages-volumineux", prefix=MESSAGES, expiration=Duration.days(15)),
+                s3.LifecycleRule(id="manifestes", prefix=MANIFESTS, expiration=Duration.days(30)),
+                # Exports deposited for the référentiel: read once, within minutes of their upload.
+                s3.LifecycleRule(id="depots-referentiel", prefix=EXPORTS, expiration=Duration.days(1)),
                 s3.LifecycleRule(id="envois-incomplets", abort_incomplete_multipart_upload_after=Duration.days(1)),
             ],
             removal_policy=self.keep)
@@ -500,6 +518,28 @@ class LsuImportStack(Stack):
                     comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
                     treat_missing_data=cw.TreatMissingData.NOT_BREACHING)
                 alarm.add_alarm_action(action)
+        # The watchdog (chalicelib/pipeline/watchdog.py): an import it had to finish means bilans
+        # were lost on the way; a round that failed leaves imports unfinished.
+        for metric_name, cid, text in (
+                ("ImportsInterrompus", "ImportsInterrompus",
+                 "Import(s) terminé(s) par la surveillance : des bilans ont été perdus en route (docs/deploiement.md)"),
+                ("ImportsSurveillanceEnEchec", "SurveillanceEnEchec",
+                 "La surveillance des imports n'a pas pu traiter certains imports (journaux de on_watchdog)")):
+            alarm = cw.Alarm(
+                self, f"Alarme{cid}", alarm_name=f"{APP_NAME}-{self.stage}-{metric_name}",
+                alarm_description=text,
+                metric=cw.Metric(namespace=METRICS_NAMESPACE, metric_name=metric_name,
+                                 dimensions_map={"service": APP_NAME, "stage": self.stage},
+                                 period=Duration.minutes(15), statistic="Sum"),
+                threshold=0, comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1, treat_missing_data=cw.TreatMissingData.NOT_BREACHING)
+            alarm.add_alarm_action(action)
+
+
+def _sid(prefix: str) -> str:
+    """A policy statement id from an S3 prefix (IAM: alphanumeric only): depots-referentiel/ →
+    DepotsReferentiel."""
+    return "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", prefix) if w)
 
 
 def _chalice_function_name(handler: str) -> str:

@@ -1,4 +1,4 @@
-"""Local event source for SQS: long-polls the queues and invokes the Chalice handlers in-process
+"""Local event sources. SQS: long-polls the queues and invokes the Chalice handlers in-process
 with the exact Lambda SQS event shape (batches ≤ 10); deletes what succeeded and leaves partial
 batch failures on the queue (as Lambda does with ReportBatchItemFailures). Several pollers per
 queue drain concurrently, so queues stay short (moto's send cost grows with queue depth).
@@ -8,7 +8,9 @@ Only for the local stack: on AWS, Lambda's event source mappings do this — and
 Like an event source mapping, a poller long-polls (WaitTimeSeconds, 20 s by default): an idle
 queue costs one receive per poller every 20 s instead of one per second. `stop()` does not wait
 for those polls: it waits for the batches being handled, and a poll that returns after it hands
-its messages back to the queue (visibility 0) without delivering them."""
+its messages back to the queue (visibility 0) without delivering them.
+
+Schedules: a timer per scheduled function (the watchdog), invoked with EventBridge's event shape."""
 from __future__ import annotations
 
 import logging
@@ -65,6 +67,21 @@ def failed_ids(response: object, records: list[dict]) -> set[str]:
     return set()
 
 
+def scheduled_event(rule_arn: str, region: str, account: str = "000000000000") -> dict:
+    """The event EventBridge gives a function on a schedule rule (Chalice's `@app.schedule`)."""
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": account, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "region": region,
+            "resources": [rule_arn], "detail": {}}
+
+
+@dataclass
+class Schedule:
+    """A function run every `every` seconds, as an EventBridge schedule rule runs it on AWS."""
+    name: str
+    handler: Handler
+    every: float
+
+
 @dataclass
 class QueueBinding:
     name: str
@@ -76,8 +93,11 @@ class QueueBinding:
 
 
 class Dispatcher:
-    def __init__(self, sqs, region: str, bindings: list[QueueBinding], wait_seconds: int = 20):
+    def __init__(self, sqs, region: str, bindings: list[QueueBinding], wait_seconds: int = 20,
+                 schedules: list[Schedule] | None = None):
         self.sqs, self.region, self.bindings, self.wait_seconds = sqs, region, bindings, wait_seconds
+        self.schedules = list(schedules or [])
+        self.ticks = 0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Condition()
@@ -91,7 +111,33 @@ class Dispatcher:
                 t = threading.Thread(target=self._poll, args=(b,), name=f"dispatch-{b.name}-{n}", daemon=True)
                 t.start()
                 self._threads.append(t)
+        for sch in self.schedules:
+            t = threading.Thread(target=self._tick, args=(sch,), name=f"schedule-{sch.name}", daemon=True)
+            t.start()
+            self._threads.append(t)
         return self
+
+    def _tick(self, sch: Schedule) -> None:
+        """Every `sch.every` seconds (the first after one period, as a new rule), one invocation;
+        a failing one is logged (EventBridge's asynchronous invocation would retry it: the next
+        tick does)."""
+        arn = f"arn:aws:events:{self.region}:000000000000:rule/{sch.name}"
+        while not self._stop.wait(sch.every):
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                self.busy += 1
+            try:
+                sch.handler(scheduled_event(arn, self.region), LambdaContext(function_name=sch.name))
+                self.ticks += 1
+            except Exception:  # as Lambda: logged; the next tick runs again
+                logger.exception("la fonction planifiée %s a échoué", sch.name)
+                with self._lock:
+                    self.errors += 1
+            finally:
+                with self._lock:
+                    self.busy -= 1
+                    self._lock.notify_all()
 
     def stop(self, timeout: float = 60) -> None:
         """No delivery starts after this; the ones under way finish (up to `timeout`)."""

@@ -13,11 +13,19 @@ import signal
 import sys
 import threading
 
-from lsu_tools.local.dispatcher import Dispatcher, QueueBinding
+from lsu_tools.local.dispatcher import Dispatcher, QueueBinding, Schedule
 from chalicelib.config import dlq_name, queue_names
 
 POLLERS = {"uploads": 1, "bilans": 4, "report": 1, "bilans-dlq": 1}
 BATCH = {"uploads": 1, "bilans": 10, "report": 1, "bilans-dlq": 10}
+# The watchdog's period here (on AWS its rule runs every 5 minutes: app.py); what it finishes
+# depends on the settings' stale_after_seconds, not on this.
+WATCHDOG_EVERY_SECONDS = 30.0
+
+
+def schedules(handlers: dict, every: float = WATCHDOG_EVERY_SECONDS) -> list[Schedule]:
+    """The scheduled functions, as infra/'s EventBridge rules run them."""
+    return [Schedule("watchdog", handlers["watchdog"], every)]
 
 
 def bindings(rt, handlers: dict, bilan_pollers: int = POLLERS["bilans"]) -> list[QueueBinding]:
@@ -41,7 +49,8 @@ def main() -> int:
         print("LSU_AWS_ENDPOINT_URL (ou LSU_AWS_ENDPOINT_URL_S3, _SQS et _DYNAMODB) est obligatoire : l'émulateur "
               "ou le point d'accès à servir.", file=sys.stderr)
         return 2
-    dispatcher = Dispatcher(rt.sqs, rt.settings.region, bindings(rt, app_handlers())).start()
+    handlers = app_handlers()
+    dispatcher = Dispatcher(rt.sqs, rt.settings.region, bindings(rt, handlers), schedules=schedules(handlers)).start()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

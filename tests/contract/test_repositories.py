@@ -3,6 +3,7 @@ conflicts, the group commit's all-or-nothing, idempotent re-writes, the school's
 tests on the in-memory and the DynamoDB implementations."""
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
@@ -47,8 +48,11 @@ def _key(uai: str, n: int, cle: str = "P#2025#3#1") -> tuple[str, str]:
 
 def test_an_import_is_created_once_and_read_back(repos, uai):
     record = _import(uai, pre_controle=True, cree_par="CE:dev")
+    before = int(time.time())
     repos.imports.create(record)
-    assert repos.imports.get(uai, record.import_id) == record
+    got = repos.imports.get(uai, record.import_id)
+    assert before <= got.progres_le <= time.time() + 1, "created: its progress time starts"
+    assert replace(got, progres_le=None) == record
     with pytest.raises(Conflict):
         repos.imports.create(replace(record, nom_fichier="autre.xml"))
     assert repos.imports.get(uai, record.import_id).nom_fichier == "export.xml"
@@ -103,6 +107,64 @@ def test_an_import_finishes_once(repos, uai):
     got = repos.imports.get(uai, record.import_id)
     assert (got.statut, got.synthese_cle, got.termine_le) == (ImportStatut.TERMINE, "syntheses/s.json", "t1")
     assert repos.imports.claim_report(uai, record.import_id, now=5000, stale_before=4000) is None, "over"
+
+
+def _active_ids(repos, uai: str, statut) -> list[str]:
+    return [r.import_id for r in repos.imports.active(statut) if r.uai == uai]
+
+
+def test_the_imports_not_over_are_listed_for_the_watchdog_until_they_end(repos, uai):
+    waiting, running, rejected, expired = (_import(uai, n) for n in ("1", "2", "3", "4"))
+    for r in (waiting, running, rejected, expired):
+        repos.imports.create(r)
+    assert repos.imports.start(running, total=1, entete={}, taille=1, sha256="", referentiel_cle="r")
+    assert repos.imports.reject(rejected, erreurs=[{"code": "NOT_XML"}], entete={}, taille=1, sha256=None)
+    assert repos.imports.expire(uai, expired.import_id, erreurs=[{"code": "IMPORT_EXPIRE"}], termine_le="t")
+    assert _active_ids(repos, uai, ImportStatut.EN_ATTENTE_FICHIER) == [waiting.import_id]
+    assert _active_ids(repos, uai, ImportStatut.EN_COURS) == [running.import_id]
+    got = repos.imports.active(ImportStatut.EN_COURS)
+    assert next(r for r in got if r.uai == uai).total == 1, "whole records"
+    assert repos.imports.finish(uai, running.import_id, synthese_cle="s", termine_le="t")
+    assert _active_ids(repos, uai, ImportStatut.EN_COURS) == []
+
+
+def test_an_import_expires_only_while_waiting_for_its_file(repos, uai):
+    record = _import(uai)
+    repos.imports.create(record)
+    assert repos.imports.expire(uai, record.import_id, erreurs=[{"code": "IMPORT_EXPIRE"}], termine_le="t1")
+    got = repos.imports.get(uai, record.import_id)
+    assert (got.statut, got.erreurs_fichier, got.total, got.termine_le) == (
+        ImportStatut.EXPIRE, [{"code": "IMPORT_EXPIRE"}], 0, "t1")
+    assert not repos.imports.expire(uai, record.import_id, erreurs=[], termine_le="t2")
+    assert not repos.imports.start(record, total=1, entete={}, taille=1, sha256="", referentiel_cle="r"), \
+        "a file that comes after the expiry is not imported"
+    running = _running(repos, uai, total=1, import_id="B")
+    assert not repos.imports.expire(uai, running.import_id, erreurs=[], termine_le="t")
+
+
+def test_progress_moves_with_each_commit_and_failure_and_an_interruption_is_recorded(repos, uai):
+    record = _running(repos, uai, total=2)
+    assert record.progres_le is not None and record.surveillance is None
+    for n, write in ((1, lambda: repos.results.commit(Batch(uai, record.import_id, [], [_result(record, 1)],
+                                                               {"traites": 1, "nouveaux": 1}))),
+                     (2, lambda: repos.results.record_failure(_result(record, 2, "REJETE")))):
+        _set_progress(repos, uai, record.import_id, 1000)
+        write()
+        assert repos.imports.get(uai, record.import_id).progres_le >= time.time() - 5, n
+    assert repos.imports.interrupt(uai, record.import_id, surveillance={"le": "2026-12-06T10:00:00+00:00"})
+    assert repos.imports.get(uai, record.import_id).surveillance == {"le": "2026-12-06T10:00:00+00:00"}
+    assert repos.imports.finish(uai, record.import_id, synthese_cle="s", termine_le="t")
+    assert not repos.imports.interrupt(uai, record.import_id, surveillance={"le": "later"}), "over"
+
+
+def _set_progress(repos, uai: str, import_id: str, value: int) -> None:
+    """Move the progress time back (a test's clock): straight into the store."""
+    if hasattr(repos.imports, "s"):
+        repos.imports.s.imports[(uai, import_id)].progres_le = value
+    else:
+        I = repos.imports.models.Import
+        I(uai, import_id).update(actions=[I.progres_le.set(value)])
+    assert repos.imports.get(uai, import_id).progres_le == value
 
 
 # --- bilans ----------------------------------------------------------------------------------------
@@ -258,3 +320,4 @@ def test_blobs_are_read_back_and_a_missing_one_is_told(repos, uai):
     assert repos.blobs.get(key) == b'{"a": 1}' and repos.blobs.size(key) == 8
     with pytest.raises(NotFound):
         repos.blobs.get(f"syntheses/{uai}/absent.json")
+    assert repos.blobs.exists(key) and not repos.blobs.exists(f"syntheses/{uai}/absent.json")

@@ -27,6 +27,7 @@ CDK_OUT = ROOT / "infra" / "cdk.out"
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
 DEPLOYED_STAGES = [s for s in CONFIG["stages"] if s != "local"]
 PUBLIC_ROUTES = {("/", "get"), ("/app.js", "get")}
+PUBLIC_API_ROUTES = {("/openapi.json", "get")}       # no token, served by the API itself
 DATA_SERVICES = ("s3:", "sqs:", "dynamodb:")
 # Handler → the queue (by its role in the stage's names) it must consume.
 CONSUMERS = {"app.on_upload": "LSU_UPLOADS_QUEUE", "app.on_bilans": "LSU_BILANS_QUEUE",
@@ -92,7 +93,7 @@ def public_routes(paths: dict) -> set[tuple[str, str]]:
     """The page and its script, and any GET of a front file (`/dsfr/{name}`: a top-level name of
     chalicelib/api/static/): no token."""
     static = {p.name for p in (ROOT / "chalicelib" / "api" / "static").iterdir()}
-    return PUBLIC_ROUTES | {(path, "get") for path, methods in paths.items()
+    return PUBLIC_ROUTES | PUBLIC_API_ROUTES | {(path, "get") for path, methods in paths.items()
                             if "get" in methods and path.strip("/").partition("/")[0] in static}
 
 
@@ -276,8 +277,9 @@ def check_tables(t: dict, stage: str) -> list[str]:
             range_key = next((a.attr_name for a in index.Meta.attributes.values() if a.is_range_key), None)
             keys = [{"AttributeName": hash_key, "KeyType": "HASH"}] + (
                 [{"AttributeName": range_key, "KeyType": "RANGE"}] if range_key else [])
-            if g is None or g["KeySchema"] != keys or g["Projection"]["ProjectionType"] != "ALL":
-                problems.append(f"{name} : index {index.Meta.index_name} ≠ {keys}")
+            projection = index.Meta.projection.projection_type
+            if g is None or g["KeySchema"] != keys or g["Projection"]["ProjectionType"] != projection:
+                problems.append(f"{name} : index {index.Meta.index_name} ≠ {keys} ({projection})")
     resultats = tables.get(models.Resultat.Meta.table_name, {})
     ttl = resultats.get("TimeToLiveSpecification") or {}
     if not ttl.get("Enabled") or not ttl.get("AttributeName"):
@@ -317,8 +319,9 @@ def check_bucket(t: dict, stage: str) -> list[str]:
             problems.append(f"CORS trop large : {rule}")
     expiring = {r.get("Prefix") for r in (p.get("LifecycleConfiguration") or {}).get("Rules", [])
                 if r.get("Status") == "Enabled" and r.get("ExpirationInDays")}
-    if UPLOAD_PREFIX not in expiring:
-        problems.append("les fichiers déposés n'expirent pas")
+    for prefix in (UPLOAD_PREFIX, "messages/", "manifestes/", "depots-referentiel/"):
+        if prefix not in expiring:
+            problems.append(f"les objets de {prefix} n'expirent pas")
     tls_only = any(st.get("Effect") == "Deny" and st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
                    for r in resources(t, "AWS::S3::BucketPolicy").values()
                    if r["Properties"]["Bucket"] == {"Ref": bid}
@@ -637,7 +640,7 @@ def check_front_distribution(t: dict, stage: str) -> list[str]:
                                                       or b.get("OriginRequestPolicyId") != ALL_VIEWER_EXCEPT_HOST_HEADER):
             problems.append(f"comportement {where} vers l'API : mis en cache, ou Host transmis")
     to_api = [b["PathPattern"] for b in config.get("CacheBehaviors", []) if b.get("TargetOriginId") in api_origins]
-    for path, method in sorted(api_routes(t)):
+    for path, method in sorted(api_routes(t) | PUBLIC_API_ROUTES):
         concrete = re.sub(r"\{[^}]+\}", "x", path)
         first = next((b for b in config.get("CacheBehaviors", []) if fnmatch.fnmatchcase(concrete, b["PathPattern"])), None)
         if first is None or first.get("TargetOriginId") not in api_origins:
@@ -820,7 +823,57 @@ def check_front_deployment(t: dict, stage: str) -> list[str]:
     return problems
 
 
-CHECKS = [check_report_batch_item_failures, check_event_sources_bound_to_stage_queues, check_queues_have_dlqs,
+def _access() -> dict:
+    """infra/lsu_infra/access.py's table (a plain module: loaded from its file)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_lsu_access", ROOT / "infra" / "lsu_infra" / "access.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ACCESS
+
+
+def check_watchdog(t: dict, stage: str) -> list[str]:
+    """The watchdog (issue 17): run every 5 minutes by a schedule rule, alone (reserved
+    concurrency 1); it may list the uploads prefix only (whether a waited-for file came), send to
+    the report queue only; the alarms on its metrics."""
+    problems = []
+    fns = [(fid, f) for fid, f in resources(t, "AWS::Serverless::Function").items()
+           if f["Properties"]["Handler"] == "app.on_watchdog"]
+    if len(fns) != 1:
+        return [f"{len(fns)} fonction(s) de surveillance"]
+    fid, fn = fns[0]
+    events = list((fn["Properties"].get("Events") or {}).values())
+    if [(e["Type"], e["Properties"].get("Schedule")) for e in events] != [("Schedule", "rate(5 minutes)")]:
+        problems.append(f"{fid} : déclencheurs {events}")
+    if fn["Properties"].get("ReservedConcurrentExecutions") != 1:
+        problems.append(f"{fid} : concurrence réservée {fn['Properties'].get('ReservedConcurrentExecutions')}")
+    role = t["Resources"][getatt_target(fn["Properties"]["Role"])]
+    statements = [st for pol in role["Properties"]["Policies"] for st in listify(pol["PolicyDocument"]["Statement"])]
+    lists = [st for st in statements if "s3:ListBucket" in listify(st["Action"])]
+    if len(lists) != 1 or lists[0].get("Condition") != {"StringLike": {"s3:prefix": [f"{UPLOAD_PREFIX}*"]}}:
+        problems.append(f"{fid} : ListBucket {lists}")
+    for other_id, other in resources(t, "AWS::Serverless::Function").items():
+        handler = other["Properties"]["Handler"]
+        name = "api_handler" if handler == "app.app" else handler.split(".", 1)[1]
+        r = t["Resources"][getatt_target(other["Properties"]["Role"])]
+        listed = [st.get("Condition") for pol in r["Properties"]["Policies"]
+                  for st in listify(pol["PolicyDocument"]["Statement"]) if "s3:ListBucket" in listify(st["Action"])]
+        expected = [{"StringLike": {"s3:prefix": [f"{prefix}*"]}} for prefix in _access()[name].get("s3_list", [])]
+        if listed != expected:
+            problems.append(f"{other_id} : ListBucket {listed} ≠ {expected} (par préfixe, infra/lsu_infra/access.py)")
+    sends = [st for st in statements if "sqs:SendMessage" in listify(st["Action"])]
+    targets = {queue_name(t, getatt_target(res)) for st in sends for res in listify(st["Resource"])}
+    if targets != {env_of(stage)["LSU_REPORT_QUEUE"]}:
+        problems.append(f"{fid} : envoie à {targets}")
+    alarms = {a["Properties"].get("MetricName") for a in resources(t, "AWS::CloudWatch::Alarm").values()
+              if a["Properties"].get("AlarmActions")}
+    for metric in ("ImportsInterrompus", "ImportsSurveillanceEnEchec"):
+        if metric not in alarms:
+            problems.append(f"pas d'alarme sur {metric}")
+    return problems
+
+
+CHECKS = [check_watchdog, check_report_batch_item_failures, check_event_sources_bound_to_stage_queues, check_queues_have_dlqs,
           check_functions_fit_their_queues, check_function_settings, check_no_wildcard_data_access,
           check_tables, check_bucket, check_upload_notification, check_cognito_authorizer,
           check_routes_match_the_app, check_alarms, check_front_login, check_tracing_and_powertools,
@@ -896,6 +949,33 @@ def test_the_package_holds_no_tooling(template, stage):
 
 def _functions(t):
     return resources(t, "AWS::Serverless::Function").values()
+
+
+def _watchdog(t):
+    return next(f for f in _functions(t) if f["Properties"]["Handler"] == "app.on_watchdog")
+
+
+def _break_watchdog_schedule(t):
+    next(iter(_watchdog(t)["Properties"]["Events"].values()))["Properties"]["Schedule"] = "rate(1 day)"
+
+
+def _break_watchdog_list_everything(t):
+    role = t["Resources"][getatt_target(_watchdog(t)["Properties"]["Role"])]
+    for st in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
+        st.pop("Condition", None)
+
+
+def _break_watchdog_alarm(t):
+    for rid in [k for k, r in resources(t, "AWS::CloudWatch::Alarm").items()
+                if r["Properties"].get("MetricName") == "ImportsInterrompus"]:
+        del t["Resources"][rid]
+
+
+def _break_actifs_index(t):
+    for table in resources(t, "AWS::DynamoDB::Table").values():
+        for g in table["Properties"].get("GlobalSecondaryIndexes", []):
+            if g["IndexName"] == "actifs":
+                g["Projection"]["ProjectionType"] = "ALL"
 
 
 def _break_rbif(t):
@@ -1219,6 +1299,10 @@ BROKEN = [
     (check_tracing_and_powertools, _break_tracing),
     (check_tracing_and_powertools, _break_xray_permission),
     (check_tracing_and_powertools, _break_namespace),
+    (check_watchdog, _break_watchdog_schedule),
+    (check_watchdog, _break_watchdog_list_everything),
+    (check_watchdog, _break_watchdog_alarm),
+    (check_tables, _break_actifs_index),
 ]
 
 

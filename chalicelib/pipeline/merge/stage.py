@@ -20,9 +20,10 @@ from datetime import datetime, timezone
 from functools import partial
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib import observability
-from chalicelib.adapters.ports import COUNTERS, Batch, BilanWrite, Result, eleve_key
+from chalicelib.adapters.ports import COUNTERS, Batch, BilanWrite, NotFound, Result, eleve_key
 from chalicelib.adapters.retry import backoff
 from chalicelib.domain.catalogue import message
 from chalicelib.domain.merge_rules import decide
@@ -117,6 +118,9 @@ def commit_batch(rt, records) -> dict[str, BaseException]:
         try:
             items += parse_message({"messageId": record.message_id, "body": record.body}, partial(_load_json, rt))
         except MalformedMessage as exc:
+            failures[record.message_id] = exc
+        except (NotFound, BotoCoreError, ClientError) as exc:   # its claim check unreadable: this message only
+            logger.warning("bilans du message %s illisibles dans S3 : message seul en échec (%r)", record.message_id, exc)
             failures[record.message_id] = exc
     groups: dict[tuple[str, str], list[Item]] = {}
     for item in items:
@@ -214,8 +218,11 @@ def process_dead_letters_event(event: dict, rt) -> dict:
     def handle(record) -> None:
         try:
             items = parse_message({"messageId": record.message_id, "body": record.body}, partial(_load_json, rt))
-        except MalformedMessage:
-            logger.error("message illisible en file d'erreurs, écarté : %s", record.message_id)
+        except (MalformedMessage, NotFound):
+            # Its bilans cannot be known from it: the watchdog names them from the import's manifest
+            # once the import stops moving (chalicelib/pipeline/watchdog.py).
+            logger.error("message illisible en file d'erreurs, écarté (la surveillance des imports rejettera "
+                         "ses bilans) : %s", record.message_id)
             return
         with observability.log_context(uai=items[0].uai, import_id=items[0].import_id):
             for item in {i.key: i for i in items}.values():

@@ -25,7 +25,7 @@ from chalicelib.adapters.ports import ImportRecord, SchoolBusy
 from chalicelib.config import UPLOAD_PREFIX
 from chalicelib.domain.catalogue import message
 from chalicelib.domain.vocabulary import ImportStatut
-from chalicelib.pipeline import handoff
+from chalicelib.pipeline import handoff, manifest
 from chalicelib.pipeline.split import file_checks, stream
 
 logger = logging.getLogger(__name__)
@@ -117,6 +117,9 @@ def _split_upload(rt, obj: S3Object, uai: str, import_id: str, redelivered: bool
         return "rejete" if won else "doublon"
     if not record.pre_controle:
         rt.repos.schools.acquire_lease(uai, import_id, int(time.time()), SCHOOL_LEASE_SECONDS)   # SchoolBusy: later
+    # What is sent, by identity, before anything is: the watchdog names the bilans left without a
+    # result (a splitter dying mid-send, a message lost). The same file gives the same manifest.
+    manifest.write_manifest(rt, record, check.identites)
     if not imports.start(record, total=len(bilans), entete=check.entete, taille=check.size, sha256=check.sha256,
                          referentiel_cle=check.referentiel):
         return "doublon"
@@ -134,6 +137,7 @@ class _Checked:
     size: int
     sha256: str | None
     referentiel: str | None = None
+    identites: list | None = None        # the bilans' identities, in sending order (the manifest)
 
 
 def _check_and_split(rt, record: ImportRecord) -> tuple[_Checked, list[str]]:
@@ -153,7 +157,7 @@ def _check_and_split(rt, record: ImportRecord) -> tuple[_Checked, list[str]]:
     referentiel = school.referentiel_cle if school else None
     if referentiel is None:
         return _Checked(False, result.entete, [message("REFERENTIEL_ABSENT")], size, sha), []
-    return _Checked(True, result.entete, [], size, sha, referentiel), result.bilans
+    return _Checked(True, result.entete, [], size, sha, referentiel, result.identites), result.bilans
 
 
 def bilan_messages(rt, record, bilans: list, referentiel: str) -> list[str]:

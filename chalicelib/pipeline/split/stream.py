@@ -18,6 +18,7 @@ from lxml import etree
 from chalicelib.pipeline.split import file_checks as validation
 from chalicelib.pipeline.split import schemas
 from chalicelib.domain.catalogue import message
+from chalicelib.domain.liveness import bilan_identity
 from chalicelib.pipeline.split.bilans import (DuplicateId, InvalidFile, InvalidReference, SchemaViolation,
                                               bilan_cycle, bilan_periodique, build_index, encode_bilan, q)
 
@@ -29,9 +30,11 @@ _ERROR_NAMES = {v: k for k, v in vars(etree.ErrorTypes).items() if isinstance(v,
 
 @dataclass
 class StreamedFile:
-    """A checked file: its entête and its bilans as JSON strings, or its errors."""
+    """A checked file: its entête and its bilans as JSON strings (with each one's identity, for the
+    import's manifest), or its errors."""
     entete: dict = field(default_factory=dict)
     bilans: list[str] = field(default_factory=list)
+    identites: list[dict] = field(default_factory=list)
     erreurs: list[dict] = field(default_factory=list)
 
     @property
@@ -84,8 +87,9 @@ def check_and_split(data: bytes, schema, expected_uai: str,
                 if validation.check_no_dtd(root) or validation.check_namespace(root):
                     break                       # explained below by the tree-based checks
                 idx = build_index(_donnees(root))
-            out.bilans.append(encode_bilan(bilan_periodique(el, idx) if el.tag == _BILAN_TAGS[0]
-                                           else bilan_cycle(el, idx)))
+            bilan = bilan_periodique(el, idx) if el.tag == _BILAN_TAGS[0] else bilan_cycle(el, idx)
+            out.bilans.append(encode_bilan(bilan))
+            out.identites.append(bilan_identity(bilan))
             _release(el)
             if max_bilans is not None and len(out.bilans) > max_bilans:
                 return StreamedFile(erreurs=[too_many_bilans(max_bilans)])
