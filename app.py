@@ -1,7 +1,7 @@
 """lsu-import — routes and event handlers only; all logic lives in chalicelib/."""
 from chalice import Chalice, Rate
 
-from chalicelib.api import bilans, brevet, dashboard, dev, imports, referentiel, web
+from chalicelib.api import bilans, brevet, dashboard, dev, errors, imports, referentiel, web
 from chalicelib.pipeline import report, watchdog
 from chalicelib.pipeline.merge import stage as merge
 from chalicelib.pipeline.split import stage as split
@@ -12,6 +12,12 @@ from chalicelib.runtime import get_runtime
 app = Chalice(app_name="lsu-import")
 app.api.binary_types.append("application/pdf")
 app.api.binary_types.extend(web.BINARY_TYPES)      # the DSFR fonts (GET /dsfr/{name})
+
+
+# Chalice's own answers (405, 415, 500…) in the API's French error shape (docs/contrats.md).
+@app.middleware("http")
+def french_errors(event, get_response):
+    return errors.french_framework_errors(get_response(event))
 
 
 @app.route("/", methods=["GET"])
@@ -27,6 +33,11 @@ def script():
 @app.route("/dsfr/{name}", methods=["GET"])
 def dsfr_asset(name):
     return web.dsfr_asset(name)
+
+
+@app.route("/openapi.json", methods=["GET"])
+def openapi_document():
+    return web.openapi_document()
 
 
 @app.route("/dev/etablissements", methods=["GET"])
@@ -82,6 +93,11 @@ def get_referentiel():
 @app.route("/referentiel/exports", methods=["POST"])
 def import_referentiel_exports():
     return referentiel.import_referentiel_exports(app.current_request, get_runtime())
+
+
+@app.route("/referentiel/exports/depots", methods=["POST"])
+def create_exports_depot():
+    return referentiel.create_exports_depot(app.current_request, get_runtime())
 
 
 @app.route("/referentiel/divisions/{code}/mode", methods=["PUT"])

@@ -7,7 +7,7 @@ from chalice import Response
 
 from chalicelib.adapters.ports import eleve_key, update_bilan
 from chalicelib.api.auth import Identity
-from chalicelib.api.errors import ApiError, body_of, current_school, endpoint, json_response, pdf_response
+from chalicelib.api.errors import ApiError, current_school, endpoint, json_response, pdf_response, validated_body
 from chalicelib.api.render import pdf
 from chalicelib.domain import merge
 from chalicelib.domain.merge import BilanState, EditRefused, Editor
@@ -77,7 +77,7 @@ def get_bilan(request, rt, who: Identity, id_be: str, bilan: str) -> Response:
 def edit_bilan(request, rt, who: Identity, id_be: str, bilan: str, part: str) -> Response:
     """Enter (or clear, with `valeur: null`) a part of a bilan; `discipline` names the subject
     for éléments de programme."""
-    body = body_of(request)
+    body = validated_body(request, "edit_bilan")
     if "valeur" not in body:
         raise ApiError("BAD_REQUEST", "« valeur » est obligatoire (null pour effacer la saisie).")
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -8,7 +8,7 @@ from chalice import Response
 
 from chalicelib.adapters.ports import NotFound
 from chalicelib.api.auth import ROLES, issue_token
-from chalicelib.api.errors import ApiError, body_of, error_response, json_response
+from chalicelib.api.errors import ApiError, error_response, json_response, validated_body
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ def local_only(fn):
                 raise ApiError("NOT_FOUND", "Connexion de développement indisponible sur cette étape.")
             return fn(request, rt)
         except ApiError as exc:
-            return error_response(exc.code, exc.status, exc.detail)
+            return error_response(exc.code, exc.status, exc.detail, **exc.extra)
     return wrapper
 
 
@@ -45,7 +45,7 @@ def dev_schools(request, rt) -> Response:
 @local_only
 def dev_login(request, rt) -> Response:
     """A signed development token for a school and a role (what Cognito gives on AWS)."""
-    body = body_of(request)
+    body = validated_body(request, "dev_login")
     uai, role, sub = body.get("uai"), body.get("role"), str(body.get("id_sts") or "dev")
     if not isinstance(uai, str) or len(uai) != 8 or role not in ROLES:
         raise ApiError("BAD_REQUEST", f"Établissement (UAI) et rôle ({', '.join(ROLES)}) sont obligatoires.")

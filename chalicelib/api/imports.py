@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Response
 
 from chalicelib.api.auth import Identity
-from chalicelib.api.errors import ApiError, body_of, current_school, endpoint, json_response, pdf_response
+from chalicelib.api.errors import ApiError, current_school, endpoint, json_response, pdf_response, validated_body
 from chalicelib.api.render import csv as csv_render
 from chalicelib.api.render import pdf
 from chalicelib.domain import synthese as synthese_view
@@ -13,7 +13,7 @@ from chalicelib.pipeline import report, upload
 
 @endpoint("import:create")
 def create_import(request, rt, who: Identity) -> Response:
-    body = body_of(request)
+    body = validated_body(request, "create_import")
     nom = body.get("nom_fichier")
     taille = body.get("taille")
     pre_controle = body.get("pre_controle", body.get("dry_run", False))

@@ -86,8 +86,15 @@ def dsfr_manifest() -> frozenset[str]:
     return frozenset(n for n in data.get("fichiers", {}) if isinstance(n, str) and _SAFE_NAME.match(n))
 
 
+def openapi_document() -> Response:
+    """GET /openapi.json: the API's contract (chalicelib/api/openapi.py), public."""
+    from chalicelib.api import openapi
+    return Response(body=openapi.document_json(), status_code=200, headers={
+        "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-cache", **security_headers()})
+
+
 def _not_found(name: str) -> Response:
-    body = {"erreur": {"code": "NOT_FOUND", "message": "Fichier introuvable : " + name[:80] + ".",
+    body = {"erreur": {"code": "NOT_FOUND", "niveau": "ERREUR", "message": "Fichier introuvable : " + name[:80] + ".",
                        "conseil": "Les fichiers du système de design de l'État sont construits par `make front`."}}
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=404,
                     headers={"Content-Type": "application/json; charset=utf-8", **security_headers()})
