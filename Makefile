@@ -3,11 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# LocalStack's own virtualenv (issue 18; see « LocalStack » below).
+LS_VENV  := .venv-localstack
+LS_STAMP := $(LS_VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
 PDFTOPPM := /usr/bin/pdftoppm
 
-.PHONY: install front demo test test-unit test-integration test-browser screenshot bench clean synth test-infra
+.PHONY: install front demo test test-unit test-integration test-browser screenshot bench clean synth test-infra \
+        localstack-install test-localstack
 
 install: $(STAMP) front
 
@@ -38,8 +42,16 @@ $(PDFTOPPM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils
 
-test: install $(CHROMIUM) $(PDFTOPPM) test-infra
-	$(BIN)/python -m pytest
+# Two runs: every tier on moto (as always), then the integration and end-to-end tiers again with S3
+# and SQS on LocalStack (DynamoDB on moto), with the policy tests of tests/localstack/. Both run;
+# the counts and times of each are printed at the end; a failure in either fails `make test`.
+test: install $(CHROMIUM) $(PDFTOPPM) test-infra $(LS_STAMP)
+	@mkdir -p build; rm -f build/tests-moto.xml build/tests-localstack.xml; rc=0; \
+	$(BIN)/python -m pytest --junitxml=build/tests-moto.xml || rc=$$?; \
+	$(LS_RUN) $(BIN)/python -m pytest $(LS_TESTS) --junitxml=build/tests-localstack.xml || rc=$$?; \
+	$(BIN)/python -m lsu_tools.local.localstack bilan "niveau moto=build/tests-moto.xml" \
+		"niveau LocalStack (S3, SQS) + moto (DynamoDB)=build/tests-localstack.xml"; \
+	exit $$rc
 
 test-browser: install $(CHROMIUM)
 	$(BIN)/python -m pytest tests/browser
@@ -58,7 +70,7 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info front/node_modules chalicelib/api/static/dsfr
+	rm -rf $(VENV) $(LS_VENV) .pytest_cache build *.egg-info front/node_modules chalicelib/api/static/dsfr
 
 # --- infrastructure (infra/, docs/deploiement.md) ------------------------------------------------
 # `cdk synth` of every stage with the pinned CDK CLI (npm) and a dummy account: no credentials,
@@ -87,3 +99,24 @@ synth: $(INFRA_STAMP) $(CDK) front
 
 test-infra: synth
 	$(BIN)/python -m pytest tests/infra
+
+# --- LocalStack (issue 18) ------------------------------------------------------------------------
+# S3 and SQS on LocalStack in host mode (no Docker), DynamoDB on the project's moto server, the
+# functions in-process. LocalStack lives in its own pinned virtualenv (it pins its own boto3).
+$(LS_STAMP): requirements-localstack.txt
+	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-localstack.txt
+	touch $(LS_STAMP)
+
+localstack-install: $(LS_STAMP)
+
+LS_RUN   := $(BIN)/python -m lsu_tools.local.localstack run --
+LS_TESTS := tests/integration tests/e2e tests/localstack
+
+# The LocalStack tier alone (LocalStack started on a free port, stopped at the end).
+test-localstack: install $(LS_STAMP)
+	@mkdir -p build; rm -f build/tests-localstack.xml; rc=0; \
+	$(LS_RUN) $(BIN)/python -m pytest $(LS_TESTS) --junitxml=build/tests-localstack.xml || rc=$$?; \
+	$(BIN)/python -m lsu_tools.local.localstack bilan \
+		"niveau LocalStack (S3, SQS) + moto (DynamoDB)=build/tests-localstack.xml"; \
+	exit $$rc

@@ -27,7 +27,10 @@ from chalicelib.referentiel import SYSTEMES_EVALUATION
 
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 3
 SESSION_FILE = Path(".lsu-local") / "session.json"
-TERMINAL = ("TERMINE", "FICHIER_REJETE")
+# The final states of an import: EXPIRE, no file deposited before its form expired (the watchdog).
+TERMINAL = ("TERMINE", "FICHIER_REJETE", "EXPIRE")
+STATUT_LABELS = {"EN_ATTENTE_FICHIER": "En attente du fichier", "EN_COURS": "En cours", "TERMINE": "Terminé",
+                 "FICHIER_REJETE": "Fichier rejeté", "EXPIRE": "Expiré"}
 # What POST /imports refuses about the file itself, before any upload: a file refusal like the
 # pipeline's (exit 3, a synthèse FICHIER_REJETE), not a failure of the command.
 FILE_REFUSALS_BEFORE_UPLOAD = ("EMPTY_FILE", "FILE_TOO_LARGE")
@@ -37,6 +40,51 @@ AUCUN_SYSTEME = "aucun"
 
 class CliError(Exception):
     """An error to print in French, then exit 1."""
+
+
+class UploadRefused(CliError):
+    """S3 refused the presigned POST; `message` is the catalogue's (code, niveau, message, conseil)."""
+
+    def __init__(self, message: dict):
+        text = f"[{message['code']}] {message['message']}"
+        if message.get("conseil"):
+            text += f"\n    Que faire ? {message['conseil']}"
+        super().__init__(text)
+        self.code = message["code"]
+        self.message = message
+
+
+# S3's refusals of a presigned POST, by S3 error code, as the catalogue's codes (the web front maps
+# them the same way: chalicelib/api/static/app.js, refusDepot).
+S3_REFUSALS = {"EntityTooLarge": "DEPOT_TROP_VOLUMINEUX", "EntityTooSmall": "DEPOT_VIDE", "AccessDenied": "DEPOT_REFUSE"}
+
+
+def _xml_text(body: str, tag: str) -> str:
+    """The text of the first <tag> of S3's error document ('' when absent or not XML)."""
+    import xml.etree.ElementTree as ET
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return ""
+    found = root.find(tag) if root.tag == "Error" else root.find(f".//{tag}")
+    return (found.text or "").strip() if found is not None else ""
+
+
+def upload_refusal_code(status: int, body: str) -> str:
+    """The catalogue code of S3's refusal of a presigned POST, from its error XML: too large
+    (EntityTooLarge), empty (EntityTooSmall), an expired form (AccessDenied « Policy expired »),
+    any other policy condition failed or refusal (DEPOT_REFUSE)."""
+    s3_code = _xml_text(body or "", "Code")
+    if s3_code == "AccessDenied" and "policy expired" in _xml_text(body or "", "Message").lower():
+        return "DEPOT_EXPIRE"
+    return S3_REFUSALS.get(s3_code, "DEPOT_REFUSE")
+
+
+def upload_refusal(status: int, body: str) -> dict:
+    """The French message of S3's refusal (catalogue), with S3's own code and the HTTP status."""
+    from chalicelib.domain.catalogue import message
+    s3_code = _xml_text(body or "", "Code")
+    return message(upload_refusal_code(status, body), f"(HTTP {status}{', S3 : ' + s3_code if s3_code else ''})")
 
 
 class ApiCallError(CliError):
@@ -101,7 +149,7 @@ class ApiClient:
         except requests.RequestException as exc:
             raise CliError(f"Dépôt du fichier impossible : {exc}") from exc
         if resp.status_code >= 300:
-            raise CliError(f"Le dépôt du fichier a été refusé (HTTP {resp.status_code}).")
+            raise UploadRefused(upload_refusal(resp.status_code, resp.text))
 
     def get_import(self, import_id: str) -> dict:
         return self.call("GET", f"/imports/{import_id}")
@@ -116,7 +164,7 @@ class ApiClient:
             status = self.get_import(import_id)
             p = status["progression"]
             total = p["total"]
-            line = f"{status['statut']:<18} {_bar(p['traites'], total) if total else ''} " \
+            line = f"{STATUT_LABELS.get(status['statut'], status['statut']):<22} {_bar(p['traites'], total) if total else ''} " \
                    f"{p['traites']}/{total if total is not None else '?'} bilans"
             if progress and tty:
                 err("\r" + line, end="")
@@ -146,8 +194,18 @@ class ApiClient:
         if progress:
             err(f"Import {created['import_id']} : dépôt de {path.name} ({len(data)} octets)…")
         self.upload(created["upload"], path.name, data)
-        self.wait(created["import_id"], progress=progress)
+        final = self.wait(created["import_id"], progress=progress)
+        if final["statut"] == "EXPIRE":
+            raise CliError(expired_text(created["import_id"]))
         return self.synthese(created["import_id"])
+
+
+def expired_text(import_id: str) -> str:
+    """An import the watchdog ended (EXPIRE): no file reached it before its form expired."""
+    from chalicelib.domain.catalogue import message
+    m = message("IMPORT_EXPIRE")
+    return f"Import {import_id} expiré : [{m['code']}] {m['message']}" + \
+        (f"\n    Que faire ? {m['conseil']}" if m.get("conseil") else "")
 
 
 def refused_before_upload(nom: str, data: bytes, pre_controle: bool, erreur: dict, uai: str | None) -> dict:

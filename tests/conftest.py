@@ -1,7 +1,8 @@
 """Shared fixtures. Integration and end-to-end tiers run against AWS endpoints over HTTP:
 LSU_TEST_ENDPOINT if set (moto server, LocalStack…) for every service, LSU_TEST_ENDPOINT_S3 /
 _SQS / _DYNAMODB for one service (e.g. S3 and SQS on LocalStack), and an embedded moto server,
-started here, for the services given none."""
+started here, for the services given none. The LocalStack tier (`make test-localstack`) runs
+them with S3 and SQS on LocalStack (lsu_tools/local/localstack.py), plus tests/localstack/."""
 from __future__ import annotations
 
 import os
@@ -46,16 +47,22 @@ class Api:
         assert r.status_code == 201, r.text
         return r.json()
 
+    @staticmethod
+    def post_form(upload: dict, data: bytes, fields: dict | None = None,
+                  content_type: str = "application/xml") -> requests.Response:
+        """The presigned POST as a browser sends it (`fields` overrides some of the form's)."""
+        return requests.post(upload["url"], data={**upload["fields"], **(fields or {})},
+                             files={"file": ("f.xml", data, content_type)}, timeout=60)
+
     def upload(self, created: dict, data: bytes) -> None:
-        up = created["upload"]
-        r = requests.post(up["url"], data=up["fields"], files={"file": ("f.xml", data, "application/xml")}, timeout=60)
+        r = self.post_form(created["upload"], data)
         assert r.status_code in (200, 201, 204), r.text
 
     def wait(self, import_id: str, timeout: float = 240) -> dict:
         deadline = time.monotonic() + timeout
         while True:
             status = self.call("GET", f"/imports/{import_id}").json()
-            if status["statut"] in ("TERMINE", "FICHIER_REJETE"):
+            if status["statut"] in ("TERMINE", "FICHIER_REJETE", "EXPIRE"):
                 return status
             assert time.monotonic() < deadline, f"import {import_id} bloqué : {status}"
             time.sleep(0.3)
@@ -73,10 +80,31 @@ class Api:
 
 
 @pytest.fixture(scope="session")
+def s3_enforces_post_policy(stack) -> bool:
+    """Whether the stack's S3 enforces presigned POST policies (AWS, LocalStack) or not (moto),
+    found by trying: a form for at most 1 byte, sent 2 bytes."""
+    rt = stack.runtime
+    key = f"sonde/{os.getpid()}-{time.monotonic_ns()}.xml"
+    form = rt.repos.blobs.presigned_post(key, 1, 60, "application/xml")
+    r = Api.post_form(form, b"<>")
+    if r.status_code < 300:
+        rt.s3.delete_object(Bucket=rt.settings.bucket, Key=key)
+        return False
+    assert r.status_code == 400 and "EntityTooLarge" in r.text, r.text
+    return True
+
+
+@pytest.fixture(scope="session")
 def api_for(stack):
-    def make(uai: str, role: str = "CE", sub: str = "dev") -> Api:
-        return Api(stack.api_url, issue_token(stack.settings.token_secret, uai, role, sub=sub))
+    def make(uai: str, role: str = "CE", sub: str = "dev", base: str | None = None) -> Api:
+        """`base`: another API of the same token secret (a stack of a test's own)."""
+        return Api(base or stack.api_url, issue_token(stack.settings.token_secret, uai, role, sub=sub))
     return make
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "localstack: needs S3 that enforces POST policies (the LocalStack "
+                                       "tier: make test-localstack)")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -88,3 +116,5 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
         elif "/tests/browser/" in path:
             item.add_marker(pytest.mark.browser)
+        elif "/tests/localstack/" in path:
+            item.add_marker(pytest.mark.localstack)

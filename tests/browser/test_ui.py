@@ -300,3 +300,27 @@ def test_ce_sets_a_class_evaluation_system_and_reads_who_launched_the_import(log
                  "vie scolaire : 1 bilan(s) — à saisir par : CPE"):
         assert text in first, text
     assert "<img src=x onerror=alert(1)>" in rows.nth(1).inner_text() and page.locator("#classes-synthese img").count() == 0
+
+
+def test_exports_too_large_for_a_request_go_through_a_deposit(login, page, api_for):
+    """Beyond the inline limit the page announces a deposit, posts each file to S3 by its form,
+    then has the deposit read (the limit lowered to 0 here: the fixtures are small)."""
+    import base64
+
+    from exports_school import ELEVES, FIXTURES, NOMENCLATURE, STS, UAI
+    first = api_for(UAI).call("POST", "/referentiel/exports", json={"fichiers": [
+        {"nom": "eleves.xml", "contenu": base64.b64encode((FIXTURES / f"{ELEVES}.latin1.xml").read_bytes()).decode()}]})
+    assert first.status_code == 200, first.text
+    login(UAI, "CE")
+    page.click("#menu button[data-page=page-parametrage]")
+    page.evaluate("() => { LIMITES.exportsEnLigne = 0; }")
+    calls: list[str] = []
+    page.on("request", lambda r: calls.append(f"{r.method} {r.url}") if r.method == "POST" else None)
+    page.set_input_files("#exports", [str(FIXTURES / f"{n}.latin1.xml") for n in (ELEVES, NOMENCLATURE, STS)])
+    page.check("label[for=exports-pre-controle]")
+    page.click("#envoyer-exports")
+    page.wait_for_selector("#exports-rapport:not([hidden])")
+    assert "rien n'a été enregistré" in page.inner_text("#exports-etat")
+    assert "Enseignants" in page.inner_text("#exports-lignes")
+    assert sum(c.endswith("/referentiel/exports/depots") for c in calls) == 1
+    assert sum("/referentiel/exports" not in c and not c.endswith("/dev/connexion") for c in calls) == 3, calls

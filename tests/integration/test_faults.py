@@ -87,6 +87,19 @@ def wait_for(rt, rec, predicate, timeout: float = 120, step: float = 0.1):
         time.sleep(step)
 
 
+def wait_queue_drained(rt, name: str, timeout: float = 60, step: float = 0.2) -> None:
+    """Until the queue holds nothing, visible or in flight: every message handled and deleted."""
+    url = rt.queue_url(name)
+    deadline = time.monotonic() + timeout
+    while True:
+        attrs = rt.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        if attrs["ApproximateNumberOfMessages"] == attrs["ApproximateNumberOfMessagesNotVisible"] == "0":
+            return
+        assert time.monotonic() < deadline, f"file {name} non vidée : {attrs}"
+        time.sleep(step)
+
+
 def audit(rt, rec, expected_ids: set[str]) -> dict:
     """What the fault cost: bilans lost, bilans counted twice, syntheses written."""
     done = rt.models.Import.get(rec.uai, rec.import_id, consistent_read=True)
@@ -153,7 +166,7 @@ def test_one_object_announced_twice_at_once_is_one_import(stack, dispatch):
     assert sorted(outcomes) == ["decoupe", "doublon"]
     dispatch(rt, handlers(rt), pollers={"uploads": 2})
     wait_for(rt, rec, lambda r: r.statut == "TERMINE")
-    time.sleep(1)   # the queued notifications are handled too (as duplicates)
+    wait_queue_drained(rt, rt.settings.uploads_queue)   # the queued notifications handled too (duplicates)
     assert audit(rt, rec, ids) == CLEAN
 
 
@@ -165,20 +178,33 @@ def test_worker_faults_are_redelivered_and_count_once(stack, dispatch, fault):
     spec = SchoolSpec(uai="0770002B", divisions_par_niveau=2, eleves_par_division=5)
     rec, ids = upload(rt, spec)
     faults = {"messages": 0}
+    redelivered: set[str] = set()
+    seen_again = threading.Condition()
 
     def faulty(event, context):
+        with seen_again:
+            redelivered.update(r["messageId"] for r in event["Records"]
+                               if r["attributes"]["ApproximateReceiveCount"] != "1")
+            seen_again.notify_all()
         first = [r for r in event["Records"] if r["attributes"]["ApproximateReceiveCount"] == "1"]
         if first and fault == "lent_au_dela_du_delai":
             faults["messages"] += len(first)
-            time.sleep(3)                       # longer than the 2 s visibility timeout
+            # Slower than the 2 s visibility timeout: busy until another worker has received
+            # this batch again (a deadline, not a sleep against the timeout), then both write.
+            mine = {r["messageId"] for r in first}
+            with seen_again:
+                if not seen_again.wait_for(lambda: mine & redelivered, timeout=60):
+                    faults["jamais_redistribue"] = sorted(mine)
         response = worker.process_bilans_event(event, rt)
         if first and fault == "crash_apres_ecriture":
             faults["messages"] += len(first)
             raise Crash("le worker meurt après avoir écrit")
         return response
 
-    dispatch(rt, handlers(rt, bilans=faulty), pollers={"bilans": 3})
+    # More pollers than messages (10 bilans each): one is always free to take a batch back.
+    dispatch(rt, handlers(rt, bilans=faulty), pollers={"bilans": len(ids) // 10 + 3})
     wait_for(rt, rec, lambda r: r.statut == "TERMINE")
+    assert "jamais_redistribue" not in faults, faults
     assert faults["messages"] >= 2 and len(ids) > 20, "several messages of several bilans went through the fault"
     assert audit(rt, rec, ids) == CLEAN
     versions = {b.version for e in {i.split("#", 1)[0] for i in ids}
@@ -229,7 +255,7 @@ def test_report_request_sent_then_worker_fails_report_failing_once(stack, dispat
     done = wait_for(rt, rec, lambda r: r.statut == "TERMINE")
     assert sent["raised"] == 1 and wrote["raised"] == 1 and reports["n"] >= 3
     assert audit(rt, rec, ids) == CLEAN
-    time.sleep(3)     # any report message left would come back now: the end does not move
+    wait_queue_drained(rt, rt.settings.report_queue)   # every report message handled: the end does not move
     assert rt.models.Import.get(rec.uai, rec.import_id, consistent_read=True).termine_le == done.termine_le
 
 
@@ -258,7 +284,7 @@ def test_splitter_dying_while_sending_resends_on_redelivery(stack, dispatch):
 def _start_workers(rt) -> subprocess.Popen:
     env = {**os.environ, **rt.settings.as_env()}
     proc = subprocess.Popen([sys.executable, "-m", "lsu_tools.local.workers"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.PIPE, stderr=None, text=True)
     assert proc.stdout.readline().strip() == "prêt"
     return proc
 

@@ -201,14 +201,15 @@ def test_duplicate_s3_event_changes_nothing(api_for, rt):
 
 def test_size_is_checked_from_s3_not_from_the_upload_policy(rt, stack):
     """moto does not enforce the POST policy: the splitter re-reads the object's size."""
-    small = build_runtime(replace(stack.settings, bucket="lsu-test-taille", max_file_bytes=1000))
-    small.s3.create_bucket(Bucket="lsu-test-taille", CreateBucketConfiguration={"LocationConstraint": stack.settings.region})
+    bucket = f"lsu-test-taille-{uuid.uuid4().hex[:8]}"      # its own: an S3 endpoint may be shared
+    small = build_runtime(replace(stack.settings, bucket=bucket, max_file_bytes=1000))
+    small.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": stack.settings.region})
     spec = SchoolSpec(uai="0760004D", divisions_par_niveau=1, eleves_par_division=1)
     _referentiel(small, spec)
     rec = _new_import(small, spec.uai, EN_ATTENTE_FICHIER)
     data = generate_lsu_xml(spec)
-    small.s3.put_object(Bucket="lsu-test-taille", Key=rec.cle_s3, Body=data)
-    assert splitter.handle_object(small, S3Object("lsu-test-taille", rec.cle_s3, 10)) == "rejete"
+    small.s3.put_object(Bucket=bucket, Key=rec.cle_s3, Body=data)
+    assert splitter.handle_object(small, S3Object(bucket, rec.cle_s3, 10)) == "rejete"
     after = small.models.Import.get(spec.uai, rec.import_id, consistent_read=True)
     assert after.statut == "FICHIER_REJETE" and after.taille == len(data)
     assert [e["code"] for e in after.erreurs_fichier] == ["FILE_TOO_LARGE"]
@@ -242,9 +243,15 @@ def test_dispatcher_deletes_successes_and_leaves_partial_failures(rt):
     assert len(failed) == 2
     record = seen[0]["Records"][0]
     assert record["eventSource"] == "aws:sqs" and record["attributes"]["ApproximateReceiveCount"] == "1"
-    time.sleep(1.5)
-    left = rt.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    assert sorted(json.loads(m["Body"])["n"] for m in left) == [1, 3]
+    # The two failures come back once their 1 s visibility timeout ends (LocalStack: up to 1 s
+    # late); the three successes were deleted, so they never do.
+    left: list[int] = []
+    deadline = time.monotonic() + 15
+    while sorted(set(left)) != [1, 3]:
+        assert time.monotonic() < deadline, f"messages revenus : {sorted(left)}"
+        left += [json.loads(m["Body"])["n"] for m in
+                 rt.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])]
+    assert sorted(left) == [1, 3]
     rt.sqs.delete_queue(QueueUrl=url)
 
 

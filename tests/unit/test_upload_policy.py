@@ -41,3 +41,26 @@ def test_upload_key_and_import_id_shape():
     import_id = new_import_id("0750001A", datetime(2026, 11, 28, 10, 10, 10, tzinfo=timezone.utc))
     assert import_id.startswith("0750001A-20261128T101010Z-") and len(import_id) == 34
     assert upload_key("0750001A", import_id) == f"imports/0750001A/{import_id}.xml"
+
+
+def test_the_form_allows_at_most_the_declared_size_never_more_than_the_maximum(s3):
+    """start_upload bounds the form by the declared `taille` (S3 refuses a larger file), within
+    the maximum; the policy is the S3 adapter's, read back from the form."""
+    from types import SimpleNamespace
+
+    from chalicelib.adapters.memory import memory_repositories
+    from chalicelib.config import Settings
+    from chalicelib.pipeline.upload import start_upload, upload_max_bytes
+
+    assert upload_max_bytes(1234, 50 * 1024 * 1024) == 1234
+    assert upload_max_bytes(60 * 1024 * 1024, 50 * 1024 * 1024) == 50 * 1024 * 1024
+    assert upload_max_bytes(0, 1000) == 1
+    repos = memory_repositories()
+    repos.blobs = S3Blobs(s3, "bucket")           # the real policy; presigning needs no network
+    settings = Settings.from_env({"LSU_UPLOAD_EXPIRY_SECONDS": "60"})
+    rt = SimpleNamespace(settings=settings, repos=repos)
+    created = start_upload(rt, "0750001A", "export.xml", 4321, False, "CE:dev")
+    conditions = _policy(created["upload"])["conditions"]
+    assert ["content-length-range", 1, 4321] in conditions
+    assert {"key": created["upload"]["fields"]["key"]} in conditions
+    assert repos.imports.get("0750001A", created["import_id"]).taille_declaree == 4321

@@ -10,7 +10,8 @@ function alerte(id, message, type) {
   e.classList.toggle("erreur", !!message && (type || "error") === "error");
 }
 const BADGES = { IMPORTE: ["Importé", "success"], MIS_A_JOUR: ["Mis à jour", "info"], INCHANGE: ["Inchangé", ""], REJETE: ["Rejeté", "error"],
-                 TERMINE: ["Terminé", "success"], FICHIER_REJETE: ["Fichier rejeté", "error"], COMPLET: ["Complet", "success"],
+                 TERMINE: ["Terminé", "success"], FICHIER_REJETE: ["Fichier rejeté", "error"], EXPIRE: ["Expiré", "warning"],
+                 EN_ATTENTE_FICHIER: ["En attente du fichier", "info"], EN_COURS: ["En cours", "info"], COMPLET: ["Complet", "success"],
                  A_COMPLETER: ["À compléter", "warning"], VERROUILLE: ["Verrouillé", "info"] };
 function badge(code) {
   const [texte, type] = BADGES[code] || [String(code ?? "—"), "new"];
@@ -140,26 +141,54 @@ function afficher(page) {
 document.querySelectorAll("#menu button").forEach((b) => b.addEventListener("click", () => afficher(b.dataset.page)));
 
 // --- import ----------------------------------------------------------------------------------------
-function deposer(upload, fichier) {
+// <refus-depot>
+// S3's refusal of the presigned POST, as a French message of the catalogue with its stable code
+// (chalicelib/domain/catalogue.py; the CLI maps it the same way: lsu_tools/cli.py, upload_refusal;
+// tests/unit/test_cli_upload_refusal.py checks that both agree and that these texts are the catalogue's).
+const DEPOT_MESSAGES = {
+  "DEPOT_TROP_VOLUMINEUX": {"message": "Le stockage a refusé le fichier : il est plus volumineux que la taille annoncée à la création de l'import (ou que la taille maximale).", "conseil": "Relancer l'import avec le fichier choisi, sans le modifier entre-temps."},
+  "DEPOT_VIDE": {"message": "Le stockage a refusé le fichier : il est vide (0 octet).", "conseil": "Vérifier l'export du logiciel de suivi des acquis, puis relancer l'import."},
+  "DEPOT_REFUSE": {"message": "Le stockage a refusé le dépôt : le formulaire de dépôt ne correspond pas à ce fichier (emplacement ou type de contenu).", "conseil": "Relancer l'import depuis « Bilans > Import » ; si le refus persiste, contacter l'assistance."},
+  "DEPOT_EXPIRE": {"message": "Le stockage a refusé le dépôt : le formulaire de dépôt a expiré.", "conseil": "Relancer l'import depuis « Bilans > Import » et déposer le fichier aussitôt."},
+  "IMPORT_EXPIRE": {"message": "Aucun fichier n'a été déposé pour cet import avant l'expiration du formulaire de dépôt.", "conseil": "Relancer l'import depuis « Bilans > Import »."}
+};
+function refusDepot(statut, xml) {
+  const champ = (nom) => { const m = new RegExp("<" + nom + ">([^<]*)</" + nom + ">").exec(String(xml || "")); return m ? m[1].trim() : ""; };
+  const s3 = champ("Code");
+  const code = s3 === "EntityTooLarge" ? "DEPOT_TROP_VOLUMINEUX" : s3 === "EntityTooSmall" ? "DEPOT_VIDE"
+    : s3 === "AccessDenied" && champ("Message").toLowerCase().includes("policy expired") ? "DEPOT_EXPIRE" : "DEPOT_REFUSE";
+  const m = DEPOT_MESSAGES[code];
+  const texte = "[" + code + "] " + m.message + " (HTTP " + statut + (s3 ? ", S3 : " + s3 : "") + ")" + (m.conseil ? " Que faire ? " + m.conseil : "");
+  return { code, texte };
+}
+// </refus-depot>
+class RefusDepot extends Error { constructor(refus) { super(refus.texte); this.code = refus.code; } }
+function deposer(upload, fichier, barre = $("barre-depot")) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     Object.entries(upload.fields).forEach(([k, v]) => form.append(k, v));
     form.append("file", fichier);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", upload.url);
-    xhr.upload.onprogress = (e) => { if (e.lengthComputable) $("barre-depot").value = 100 * e.loaded / e.total; };
-    xhr.onload = () => xhr.status < 300 ? resolve() : reject(new Error("Le dépôt du fichier a été refusé (HTTP " + xhr.status + ")."));
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable && barre) barre.value = 100 * e.loaded / e.total; };
+    xhr.onload = () => xhr.status < 300 ? resolve() : reject(new RefusDepot(refusDepot(xhr.status, xhr.responseText)));
     xhr.onerror = () => reject(new Error("Dépôt du fichier impossible (réseau)."));
     xhr.send(form);
   });
 }
+// The final states of an import (EXPIRE: no file deposited before its form expired, the watchdog).
+const FINAUX = ["TERMINE", "FICHIER_REJETE", "EXPIRE"];
 async function suivre(id) {
   for (;;) {
     const s = await api("GET", "/imports/" + encodeURIComponent(id));
     const p = s.progression;
     $("barre-traitement").max = p.total || 1; $("barre-traitement").value = p.traites;
     $("etat").textContent = s.statut + " — " + p.traites + " / " + (p.total ?? "?") + " bilans traités";
-    if (s.statut === "TERMINE" || s.statut === "FICHIER_REJETE") return;
+    if (s.statut === "EXPIRE") {
+      const m = DEPOT_MESSAGES.IMPORT_EXPIRE;
+      throw new Error("[IMPORT_EXPIRE] " + m.message + " Que faire ? " + m.conseil);
+    }
+    if (FINAUX.includes(s.statut)) return;
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -567,6 +596,8 @@ async function parametrage() {
 // --- référentiel depuis les exports SIECLE et STS Web ----------------------------------------------
 const DONNEES = { eleves: "Élèves", enseignants: "Enseignants", divisions: "Classes", services: "Services d'enseignement",
                   matieres: "Matières", modalites_election: "Modalités d'élection" };
+// Exports beyond this go through a deposit (the API takes at most 4 MiB inline: chalicelib/api/referentiel.py).
+const LIMITES = { exportsEnLigne: 3 * 1024 * 1024 };
 const base64 = (file) => new Promise((ok, ko) => { const r = new FileReader();
   r.onload = () => ok(String(r.result).split(",")[1] || ""); r.onerror = () => ko(r.error); r.readAsDataURL(file); });
 $("form-exports").addEventListener("submit", async (ev) => {
@@ -575,10 +606,24 @@ $("form-exports").addEventListener("submit", async (ev) => {
   $("exports-erreurs").replaceChildren(); $("exports-alerte").hidden = true; $("exports-rapport").hidden = true;
   $("exports-etat").textContent = "Lecture des exports…";
   try {
-    const fichiers = await Promise.all([...$("exports").files].map(async (f) => ({ nom: f.name, contenu: await base64(f) })));
+    const choisis = [...$("exports").files];
+    let corps;
+    if (choisis.reduce((n, f) => n + f.size, 0) > LIMITES.exportsEnLigne) {
+      // Too large for a request (API Gateway, Lambda): each file straight to S3 by its presigned form
+      // (POST /referentiel/exports/depots), then the deposit is read (docs/contrats.md).
+      const depot = await api("POST", "/referentiel/exports/depots", { fichiers: choisis.map((f) => ({ nom: f.name, taille: f.size })) });
+      for (const [i, f] of depot.fichiers.entries()) {
+        $("exports-etat").textContent = "Dépôt des exports : " + (i + 1) + " / " + depot.fichiers.length + " (" + f.nom + ")…";
+        await deposer(f.upload, choisis[i], null);
+      }
+      corps = { depot: depot.depot, pre_controle: preControle };
+    } else {
+      corps = { fichiers: await Promise.all(choisis.map(async (f) => ({ nom: f.name, contenu: await base64(f) }))), pre_controle: preControle };
+    }
+    $("exports-etat").textContent = "Lecture des exports…";
     const r = await fetch("/referentiel/exports", { method: "POST",
       headers: { "Authorization": autorisation(), "Content-Type": "application/json" },
-      body: JSON.stringify({ fichiers, pre_controle: preControle }) });
+      body: JSON.stringify(corps) });
     const data = await r.json().catch(() => ({}));
     if (!r.ok) {
       const erreurs = data.erreurs || [data.erreur || { code: r.status, message: "Erreur" }];
