@@ -10,7 +10,12 @@
 3. End to end on the local stack (upload → synthèse): ≈650 and ≈1,600 élèves, and their ratio;
    the ≈650-élève import again with 1 and 2 bilan pollers (4 above): throughput.
 4. Peak RSS of the splitter (checks + split) on a ≈20 MB file, in a fresh process.
-Files come from the project's generator."""
+Files come from the project's generator.
+
+Many schools at once (20 schools importing together, plus two imports of one school, every
+synthèse audited) is the soak, apart (a few minutes):
+
+    .venv/bin/python bench/soak.py [--schools 20] [--eleves 300]"""
 from __future__ import annotations
 
 import json

@@ -16,6 +16,11 @@ Inputs, each said where it comes from:
 - request mix of the worker (per invocation and import: one BatchGetItem and one
   TransactWriteItems per transaction of ≤ worker.TRANSACTION_BILANS bilans, one UpdateItem for the
   report request): chalicelib/worker.py, counted by bench/count_requests.py;
+- many schools at once: **measured** by the soak (bench/soak.py: 20 schools importing at the same
+  time on the local stack), stored below as data (SOAK, with its date and command): its requests
+  per bilan, the shapes of the bilans queue's batches (messages and imports per invocation) and
+  the workers' CPU per bilan give a second set of per-bilan costs, and the model's rules applied to
+  the measured batch shapes are compared with the requests the soak counted (`concurrence`);
 - national volumes, calendar, Lambda durations, DynamoDB latencies and prices: **assumptions**,
   listed in HYPOTHESES and PRIX below (none measured on AWS).
 Nothing here calls AWS.
@@ -297,8 +302,14 @@ def acheminement(t: Tailles, h: dict = HYPOTHESES) -> dict:
     }
 
 
-def modele(m: Mesures, t: Tailles, h: dict = HYPOTHESES, p: dict = PRIX) -> dict:
+def modele(m: Mesures, t: Tailles, h: dict = HYPOTHESES, p: dict = PRIX, lots: dict | None = None) -> dict:
+    """`lots`: invocations_par_bilan, transactions_par_bilan and demandes_rapport_par_bilan (one per
+    invocation and import) measured or projected (the soak's, `projection_lots`) instead of the full
+    batches of one import of `acheminement`."""
     a = acheminement(t, h)
+    if lots:
+        a = {**a, **{k: lots[k] for k in ("invocations_par_bilan", "transactions_par_bilan") if k in lots}}
+    rapports_b = (lots or {}).get("demandes_rapport_par_bilan", a["invocations_par_bilan"])
     tx_b, inv_b = a["transactions_par_bilan"], a["invocations_par_bilan"]
     wb, wr, wi = kb_units(t.item_bilan), kb_units(t.item_resultat), kb_units(t.item_import)
     # Worker, per bilan: in the transactions (2× per KB) the bilan and its result, the import's
@@ -310,7 +321,7 @@ def modele(m: Mesures, t: Tailles, h: dict = HYPOTHESES, p: dict = PRIX) -> dict
         "transaction : résultat (2 × Ko)": 2 * wr,
         "transaction : compteurs de l'import (2 × Ko par transaction)": 2 * wi * tx_b,
         "index par-division (projection ALL)": wb,
-        "demande de rapport (UpdateItem par invocation)": wi * inv_b,
+        "demande de rapport (UpdateItem par invocation)": wi * rapports_b,
     }
     rru = {
         "BatchGetItem cohérent des bilans (4 Ko)": kb_units(t.item_bilan, 4 * KB),
@@ -422,6 +433,147 @@ def modele(m: Mesures, t: Tailles, h: dict = HYPOTHESES, p: dict = PRIX) -> dict
                       "debit_max": debit_import,
                       "duree_import_max_s": t.max_bilans_par_fichier / debit_import},
     }
+
+
+# --- many schools at once: the soak (bench/soak.py), measured ------------------------------------
+# One run of the soak, as it printed it (`--json FILE` gives every figure; docs/performance.md shows
+# the same run). Local stack: the requests, the batches and the CPU per bilan are the pipeline's
+# own; the times are the emulator's (moto server), on a shared 2-core machine.
+SOAK = {
+    'date': '2026-12-06',
+    'commande': '.venv/bin/python bench/soak.py --schools 20 --eleves 300 --doubles 1 --pollers 4',
+    'machine': 'Linux 6.18.44-fc-v1300 x86_64, 2 cœurs partagés',
+    'ecoles': 20,
+    'ecoles_en_double': 1,
+    'eleves': 6000,
+    'imports': 21,
+    'bilans': 9450,
+    'duree_s': 59.6,
+    'bilans_s': 158.5,
+    'import_median_s': 32.3,
+    'requetes_par_bilan': {'dynamodb': 0.0978, 'sqs': 0.0671, 's3': 0.0126},
+    'sqs_pipeline': 0.0244,
+    'sqs_esm': 0.0426,
+    'sqs_facture': 0.1923,
+    'transactions_par_bilan': 0.0307,
+    'lectures_groupees_par_bilan': 0.0307,
+    'mises_a_jour_par_bilan': 0.0256,
+    'invocations_par_bilan': 0.0167,
+    'messages_par_invocation': 5.99,
+    'imports_par_invocation': 1.0,
+    'histogramme': {   '1x1': 8,
+                       '2x1': 11,
+                       '3x1': 29,
+                       '4x1': 28,
+                       '5x1': 4,
+                       '6x1': 9,
+                       '7x1': 8,
+                       '8x1': 11,
+                       '9x1': 1,
+                       '10x1': 49},
+    'part_cpu_emulateur': 0.614,
+    'cpu_workers_ms_par_bilan': 1.63,
+    'cpu_autres_s': 35.9,
+    'charge': [1.77, 2.83],
+    'echecs': 0,
+}
+
+
+def soak_depuis(f: dict) -> dict:
+    """A SOAK entry from the figures `bench/soak.py --json FILE` wrote (what to paste above after a
+    new run: `.venv/bin/python infra/capacite.py --soak-json FILE`)."""
+    ops = f["operations_par_bilan"]
+    return {
+        "date": f["date"], "commande": f["commande"], "machine": f"{f['machine']}, {f['coeurs']} cœurs partagés",
+        "ecoles": f["schools"], "ecoles_en_double": f["doubles"], "eleves": f["eleves"], "imports": f["imports"],
+        "bilans": f["bilans"], "duree_s": round(f["wall_s"], 1), "bilans_s": round(f["bilans_s"], 1),
+        "import_median_s": round(f["import_s"]["median"], 1),
+        "requetes_par_bilan": {k: round(v, 4) for k, v in f["requetes_par_bilan"].items()},
+        "sqs_pipeline": round(f["requetes_pipeline_par_bilan"]["sqs"], 4),
+        "sqs_esm": round(f["requetes_esm_par_bilan"]["sqs"], 4),
+        "sqs_facture": round(f["sqs_facture_par_bilan"], 4),
+        "transactions_par_bilan": round(ops.get("dynamodb TransactWriteItems", 0.0), 4),
+        "lectures_groupees_par_bilan": round(ops.get("dynamodb BatchGetItem", 0.0), 4),
+        "mises_a_jour_par_bilan": round(ops.get("dynamodb UpdateItem", 0.0), 4),
+        "invocations_par_bilan": round(f["lots"]["invocations_par_bilan"], 4),
+        "messages_par_invocation": round(f["lots"]["messages_par_invocation"], 2),
+        "imports_par_invocation": round(f["lots"]["imports_par_invocation"], 2),
+        "histogramme": f["lots"]["histogramme"],
+        "part_cpu_emulateur": round(f["part_cpu_emulateur"], 3),
+        "cpu_workers_ms_par_bilan": round(f["cpu_workers_ms_par_bilan"], 2),
+        "cpu_autres_s": round(f["cpu_s"]["autres"], 1),
+        "charge": [f["charge_debut"][0], f["charge_fin"][0]],
+        "echecs": len(f["echecs"]),
+    }
+
+
+def mesures_soak(s: dict = SOAK) -> Mesures:
+    """The soak's requests per bilan as the model's measured inputs."""
+    r = s["requetes_par_bilan"]
+    return Mesures(date=s["date"], dynamodb=r["dynamodb"], sqs=r["sqs"], sqs_pipeline=s["sqs_pipeline"],
+                   sqs_esm=s["sqs_esm"], s3=r["s3"], sqs_facture=s["sqs_facture"])
+
+
+ESM_SQS_PAR_IMPORT = 4      # the uploads and report queues' receive + delete, once per import
+
+
+def projection_lots(t: Tailles, histogramme: dict[str, int], bilans_par_import: float | None = None) -> dict:
+    """The model's rules applied to invocations of given shapes (`"<messages>x<imports>": count`):
+    each message carries the measured file's mean bilans per message, an invocation's bilans are
+    spread evenly over its imports; per import of an invocation one BatchGetItem and one
+    TransactWriteItems per ≤ TRANSACTION_BILANS bilans and one UpdateItem (the report request);
+    per invocation one ReceiveMessage (billed by its bodies' 64 KiB chunks) and one
+    DeleteMessageBatch, and ESM_SQS_PAR_IMPORT requests of the uploads and report queues per import
+    of `bilans_par_import` bilans (the measured file's by default). {"10x1": 1} is `acheminement`'s
+    full batches."""
+    bilans_par_import = bilans_par_import or t.bilans
+    par_message = t.bilans / t.messages
+    inv = bilans = tx = updates = chunks = 0.0
+    for shape, n in histogramme.items():
+        messages, imports = (int(x) for x in shape.split("x"))
+        b = messages * par_message
+        inv += n
+        bilans += n * b
+        tx += n * imports * math.ceil(b / imports / t.bilans_par_transaction)
+        updates += n * imports
+        chunks += n * _chunks(messages * t.message_sqs)
+    return {"invocations_par_bilan": inv / bilans, "bilans_par_invocation": bilans / inv,
+            "transactions_par_bilan": tx / bilans, "demandes_rapport_par_bilan": updates / bilans,
+            "requetes_dynamodb_worker_par_bilan": (2 * tx + updates) / bilans,
+            "sqs_mappage_par_bilan": 2 * inv / bilans + ESM_SQS_PAR_IMPORT / bilans_par_import,
+            "sqs_mappage_facture_par_bilan": (chunks + inv) / bilans + ESM_SQS_PAR_IMPORT / bilans_par_import}
+
+
+def concurrence(r: dict, t: Tailles, s: dict = SOAK, h: dict = HYPOTHESES, p: dict = PRIX) -> dict:
+    """N schools at once: the model's projections (full batches; the soak's measured batch shapes)
+    against what the soak measured, the per-bilan costs with the soak's figures, and what the
+    model projects on AWS for the soak's imports at once."""
+    pleins = projection_lots(t, {f"{h['taille_lot_sqs']}x1": 1})
+    mesures_lots = projection_lots(t, s["histogramme"], s["bilans"] / s["imports"])
+    # Measured, the worker's BatchGetItem and TransactWriteItems, and every UpdateItem (the report
+    # requests, and the splitter's and the report's own: an upper bound).
+    mesure = {"invocations_par_bilan": s["invocations_par_bilan"],
+              "bilans_par_invocation": 1 / s["invocations_par_bilan"],
+              "transactions_par_bilan": s["transactions_par_bilan"],
+              "requetes_dynamodb_worker_par_bilan": (s["lectures_groupees_par_bilan"] + s["transactions_par_bilan"]
+                                                     + s["mises_a_jour_par_bilan"]),
+              "sqs_mappage_par_bilan": s["sqs_esm"], "sqs_mappage_facture_par_bilan": None}
+    avec_soak = modele(mesures_soak(s), t, h, p, lots=s)
+    u, pt = r["un_import"], r["pointe"]
+    limites = {"plafond des imports (un import ≈ {} bilans/s)".format(round(u["debit_max"])): s["imports"] * u["debit_max"],
+               f"{h['concurrence_reservee_bilans']} exécutions de on_bilans": pt["capacite_mappage_bilans_s"],
+               f"table à la demande neuve ({ONDEMAND_INITIAL_WRU} WRU/s)": pt["capacite_table_neuve_bilans_s"]}
+    limite = min(limites, key=limites.get)
+    # The worker's CPU per bilan (the soak's bilans pollers: receive, checks, merge, AWS client),
+    # × 3.5 for the ≈ 0.3 vCPU of a 512 MB function, plus 3 transactions of ≈ 0.1 s: one
+    # invocation of 100 bilans, against the duration assumed.
+    duree_estimee = 3 * 0.1 + 100 * s["cpu_workers_ms_par_bilan"] / 1000 * 3.5
+    return {"soak": s, "projection_lots_pleins": pleins, "projection_lots_mesures": mesures_lots, "mesure": mesure,
+            "cout_par_million_soak": avec_soak["cout_par_million"], "cout_million_soak": avec_soak["cout_million"],
+            "wru_soak": avec_soak["unites"]["wru"],
+            "aws": {"limites_bilans_s": limites, "limite": limite, "debit_bilans_s": limites[limite],
+                    "duree_s": s["bilans"] / limites[limite]},
+            "duree_invocation_estimee_s": duree_estimee}
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -547,12 +699,74 @@ def markdown(r: dict) -> str:
     return "\n".join(out)
 
 
+def markdown_concurrence(c: dict, r: dict) -> str:
+    s, pl, ms, me = c["soak"], c["projection_lots_pleins"], c["projection_lots_mesures"], c["mesure"]
+    out = [f"Banc de charge du {s['date']} (`{s['commande']}`) : {s['ecoles']} collèges de ≈ "
+           f"{fr(s['eleves'] / s['ecoles'])} élèves importent en même temps ({s['ecoles_en_double']} deux fois à la "
+           f"fois), {s['imports']} imports, {fr(s['bilans'])} bilans, sur la pile locale (serveur moto) ; "
+           f"{fr(s['duree_s'], 1)} s, {fr(s['bilans_s'])} bilans/s, l'émulateur ayant pris "
+           f"{fr(100 * s['part_cpu_emulateur'])} % du CPU (machine de 2 cœurs partagée, charge "
+           f"{fr(s['charge'][0], 2)} → {fr(s['charge'][1], 2)}).", ""]
+    out.append("| Par bilan, plusieurs collèges à la fois | modèle, lots pleins | modèle, lots du banc | mesuré (banc) |")
+    out.append("|---|---:|---:|---:|")
+
+    def v(x, d=3):
+        return "—" if x is None else fr(x, d)
+    rows = [("bilans par invocation de `on_bilans`", "bilans_par_invocation", 1),
+            ("invocations de `on_bilans`", "invocations_par_bilan", 4),
+            ("transactions (`TransactWriteItems`)", "transactions_par_bilan", 4),
+            ("requêtes DynamoDB du travailleur (2 par transaction + 1 par invocation et import ; mesuré : "
+             "`BatchGetItem` + `TransactWriteItems` + toutes les `UpdateItem`, borne haute)",
+             "requetes_dynamodb_worker_par_bilan", 3),
+            ("réceptions + suppressions du mappage SQS, comptées (bilans, dépôts, rapport)", "sqs_mappage_par_bilan", 3)]
+    for label, k, d in rows:
+        out.append(f"| {label} | {v(pl[k], d)} | {v(ms[k], d)} | {v(me[k], d)} |")
+    rq = s["requetes_par_bilan"]
+    m = r["mesures"]
+    out.append(f"| requêtes DynamoDB, tout l'import (un import seul : {fr(m['dynamodb'], 3)}) | | | "
+               f"{fr(rq['dynamodb'], 3)} |")
+    out.append(f"| requêtes SQS comptées / facturées (un import seul : {fr(m['sqs'], 3)} / "
+               f"{v(m['sqs_facture'])}) | | | {fr(rq['sqs'], 3)} / {fr(s['sqs_facture'], 3)} |")
+    out.append(f"| requêtes S3 (un import seul : {fr(m['s3'], 3)}) | | | {fr(rq['s3'], 3)} |")
+    out.append("")
+    out.append("| Coût par million de bilans traités | un import seul (`make bench`) | plusieurs collèges (banc) |")
+    out.append("|---|---:|---:|")
+    for k, x in r["cout_par_million"].items():
+        out.append(f"| {k} | {fr(x, 2)} | {fr(c['cout_par_million_soak'][k], 2)} |")
+    out.append(f"| **total** | **{fr(r['cout_million'], 2)}** | **{fr(c['cout_million_soak'], 2)}** |")
+    out.append(f"| WRU par bilan | {fr(r['unites']['wru'], 2)} | {fr(c['wru_soak'], 2)} |")
+    out.append("")
+    aws = c["aws"]
+    out.append(f"| Les {s['imports']} imports du banc à la fois sur AWS (projection) | bilans/s |")
+    out.append("|---|---:|")
+    for k, x in aws["limites_bilans_s"].items():
+        out.append(f"| {k} | {fr(x)} |")
+    out.append(f"| **projeté : {aws['limite']}** | **{fr(aws['debit_bilans_s'])}** "
+               f"(≈ {fr(aws['duree_s'])} s pour les {fr(s['bilans'])} bilans) |")
+    out.append(f"| mesuré sur la pile locale (émulateur) | {fr(s['bilans_s'])} ({fr(s['duree_s'], 1)} s) |")
+    out.append("")
+    out.append(f"CPU du travailleur mesuré par le banc : {fr(s['cpu_workers_ms_par_bilan'], 2)} ms par bilan (fils "
+               f"des lecteurs de la file des bilans : réception, contrôles, fusion, client AWS) ; une invocation de "
+               f"100 bilans ≈ 3 × 0,1 s + 100 × {fr(s['cpu_workers_ms_par_bilan'], 2)} ms × 3,5 ≈ "
+               f"{fr(c['duree_invocation_estimee_s'], 2)} s, sous l'hypothèse de "
+               f"{fr(r['hypotheses']['duree_invocation_worker_s'], 1)} s.")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="les chiffres en JSON")
+    ap.add_argument("--soak-json", type=Path, help="le SOAK à recopier ici, d'après `bench/soak.py --json FICHIER`")
     args = ap.parse_args(argv)
-    result = modele(mesures_performance(), tailles())
-    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else markdown(result))
+    if args.soak_json:
+        import pprint
+        pprint.pprint(soak_depuis(json.loads(args.soak_json.read_text(encoding="utf-8"))), sort_dicts=False, width=110)
+        return 0
+    t = tailles()
+    result = modele(mesures_performance(), t)
+    result["concurrence"] = concurrence(result, t)
+    text = markdown(result) + "\n\n## Plusieurs collèges à la fois\n\n" + markdown_concurrence(result["concurrence"], result)
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else text)
     return 0
 
 

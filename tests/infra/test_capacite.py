@@ -153,3 +153,100 @@ def test_volumes_and_costs_hold_together(capacite, result):
     assert math.isclose(result["cout_million"], sum(result["cout_par_million"].values()))
     text = capacite.markdown(result)
     assert "semaine de pointe" in text and "retenu pour le coût" in text
+
+
+# --- many schools at once: the soak's figures (bench/soak.py) --------------------------------------
+
+@pytest.fixture(scope="module")
+def concurrence(capacite, tailles, result):
+    return capacite.concurrence(result, tailles)
+
+
+def test_the_soaks_figures_are_stored_with_their_date_and_command(capacite):
+    s = capacite.SOAK
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", s["date"])
+    assert s["commande"].startswith(".venv/bin/python bench/soak.py --schools ")
+    assert s["echecs"] == 0                                   # a run whose checks all passed
+    assert s["imports"] == s["ecoles"] + s["ecoles_en_double"]
+    assert math.isclose(s["bilans_s"], s["bilans"] / s["duree_s"], rel_tol=0.01)
+    assert math.isclose(s["requetes_par_bilan"]["sqs"], s["sqs_pipeline"] + s["sqs_esm"], abs_tol=0.002)
+    assert s["sqs_facture"] >= s["requetes_par_bilan"]["sqs"]
+    assert 0 < s["part_cpu_emulateur"] < 1 and len(s["charge"]) == 2
+    # The batch shapes account for every invocation, and for the mean messages per invocation.
+    invocations = sum(s["histogramme"].values())
+    assert math.isclose(invocations / s["bilans"], s["invocations_par_bilan"], rel_tol=0.01)
+    messages = sum(int(k.split("x")[0]) * n for k, n in s["histogramme"].items())
+    assert math.isclose(messages / invocations, s["messages_par_invocation"], rel_tol=0.01)
+    # The same run is the one docs/performance.md shows.
+    perf = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+    assert s["commande"] in perf and s["date"] in perf
+    assert f"| {capacite.fr(s['bilans'])} | {capacite.fr(s['duree_s'], 1)} s |" in perf
+
+
+def test_a_soak_entry_is_read_from_the_benchs_json(capacite):
+    """soak_depuis turns `bench/soak.py --json` figures into a SOAK entry with the same fields."""
+    f = {"date": "2030-01-02", "commande": ".venv/bin/python bench/soak.py --schools 3 --eleves 8",
+         "machine": "Linux", "coeurs": 2, "schools": 3, "doubles": 1, "eleves": 24, "imports": 4, "bilans": 48,
+         "wall_s": 12.0, "bilans_s": 4.0, "import_s": {"min": 1, "median": 2, "max": 3},
+         "requetes_par_bilan": {"dynamodb": 0.5, "sqs": 0.4, "s3": 0.1},
+         "requetes_pipeline_par_bilan": {"dynamodb": 0.5, "sqs": 0.1, "s3": 0.1},
+         "requetes_esm_par_bilan": {"dynamodb": 0.0, "sqs": 0.3, "s3": 0.0}, "sqs_facture_par_bilan": 0.45,
+         "operations_par_bilan": {"dynamodb TransactWriteItems": 0.1, "dynamodb BatchGetItem": 0.1,
+                                  "dynamodb UpdateItem": 0.2},
+         "lots": {"invocations_par_bilan": 0.125, "messages_par_invocation": 1.0, "imports_par_invocation": 1.0,
+                  "histogramme": {"1x1": 6}},
+         "part_cpu_emulateur": 0.5, "cpu_workers_ms_par_bilan": 2.0, "cpu_s": {"autres": 1.0},
+         "charge_debut": [0.5, 0.4, 0.3], "charge_fin": [0.7, 0.5, 0.3], "echecs": []}
+    entry = capacite.soak_depuis(f)
+    assert entry.keys() == capacite.SOAK.keys()
+    assert (entry["transactions_par_bilan"], entry["sqs_esm"], entry["charge"], entry["echecs"]) == (0.1, 0.3, [0.5, 0.7], 0)
+    assert capacite.mesures_soak(entry).sqs_facture == 0.45
+
+
+def test_projection_with_full_batches_is_the_models_own(capacite, tailles, result):
+    a, t = result["acheminement"], tailles
+    full = capacite.projection_lots(t, {f"{capacite.HYPOTHESES['taille_lot_sqs']}x1": 1})
+    for k in ("invocations_par_bilan", "transactions_par_bilan", "requetes_dynamodb_worker_par_bilan"):
+        assert math.isclose(full[k], a[k], rel_tol=0.02), k
+    # Ten imports in one batch: one transaction and one report request per message of ten bilans.
+    mixed = capacite.projection_lots(t, {"10x10": 1})
+    assert math.isclose(mixed["transactions_par_bilan"], 1 / (t.bilans / t.messages))
+    assert mixed["requetes_dynamodb_worker_par_bilan"] > 4 * full["requetes_dynamodb_worker_par_bilan"]
+    # Costed: the counters and the report requests once per ten bilans (≈ 0.3 WRU instead of 0.07).
+    worst = capacite.modele(capacite.mesures_performance(), t, lots=mixed)
+    assert math.isclose(worst["unites"]["wru"] - result["unites"]["wru"],
+                        (2 + 1) * math.ceil(t.item_import / 1024) / 10 - (
+                            2 * math.ceil(t.item_import / 1024) * a["transactions_par_bilan"]
+                            + math.ceil(t.item_import / 1024) * a["invocations_par_bilan"]))
+    # Batches of one message: ten times the invocations of full ones.
+    assert math.isclose(capacite.projection_lots(t, {"1x1": 1})["invocations_par_bilan"],
+                        10 * full["invocations_par_bilan"])
+
+
+def test_the_model_projects_what_the_soak_counted(capacite, concurrence):
+    """The model's rules, applied to the batch shapes the soak saw, give the transactions, the
+    invocations and the event source's SQS requests the soak counted."""
+    projected, measured = concurrence["projection_lots_mesures"], concurrence["mesure"]
+    assert math.isclose(projected["transactions_par_bilan"], measured["transactions_par_bilan"], rel_tol=0.1)
+    assert math.isclose(projected["invocations_par_bilan"], measured["invocations_par_bilan"], rel_tol=0.05)
+    assert math.isclose(projected["sqs_mappage_par_bilan"], measured["sqs_mappage_par_bilan"], rel_tol=0.25)
+    # Measured, every UpdateItem is counted (the splitter's and the report's too): an upper bound.
+    assert projected["requetes_dynamodb_worker_par_bilan"] <= measured["requetes_dynamodb_worker_par_bilan"]
+    # The soak's batches are less full than the model's nominal ones.
+    assert measured["invocations_par_bilan"] >= concurrence["projection_lots_pleins"]["invocations_par_bilan"]
+
+
+def test_costs_and_aws_projection_with_the_soaks_figures(capacite, result, concurrence):
+    s, c, p = capacite.SOAK, concurrence, capacite.PRIX
+    cost = c["cout_par_million_soak"]
+    assert math.isclose(cost["SQS (requêtes facturées, 64 Kio)"], s["sqs_facture"] * p["sqs_requetes_par_million"])
+    assert math.isclose(c["cout_million_soak"], sum(cost.values()))
+    assert 0.9 < c["cout_million_soak"] / result["cout_million"] < 1.2     # DynamoDB's writes dominate both
+    assert c["wru_soak"] >= result["unites"]["wru"]                          # less full batches: more counters
+    aws = c["aws"]
+    assert aws["debit_bilans_s"] == min(aws["limites_bilans_s"].values())
+    assert math.isclose(aws["duree_s"], s["bilans"] / aws["debit_bilans_s"])
+    # The assumed Lambda duration of an invocation covers the workers' CPU the soak measured.
+    assert c["duree_invocation_estimee_s"] <= capacite.HYPOTHESES["duree_invocation_worker_s"]
+    text = capacite.markdown_concurrence(c, result)
+    assert s["date"] in text and s["commande"] in text and "modèle, lots du banc" in text
