@@ -51,7 +51,7 @@ def run_watchdog(rt, now: float | None = None, budget: float = ROUND_BUDGET_SECO
             _guarded(failed, record, lambda r=record: settle(rt, r, now, deadline) and done["interrompus"].append(r.import_id))
     for record in imports.active(ImportStatut.EN_ATTENTE_FICHIER):
         if time.monotonic() < deadline:
-            _guarded(failed, record, lambda r=record: _waiting(rt, r, now, done))
+            _guarded(failed, record, lambda r=record: _count(done, end_waiting(rt, r, now), r.import_id))
     observability.emit_watchdog_metrics(done, failed)
     if failed:
         raise WatchdogRoundFailed(f"imports non traités par la surveillance : {', '.join(failed)}")
@@ -94,15 +94,23 @@ def settle(rt, record, now: int, deadline: float = float("inf")) -> bool:
     return True
 
 
-def _waiting(rt, record, now: int, done: dict) -> None:
+def _count(done: dict, what: str | None, import_id: str) -> None:
+    if what:
+        done[what].append(import_id)
+
+
+def end_waiting(rt, record, now: int) -> str | None:
+    """An import waiting for its file, past its form's expiry: EXPIRE if no file came ("expires"),
+    FICHIER_REJETE if it came but was never split after every retry ("rejetes"); None: left as is."""
     settings, repos = rt.settings, rt.repos
     if not liveness.upload_expired(record.statut, record.cree_le, now, settings.upload_expiry_seconds):
-        return
+        return None
     le = datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds")
     if not repos.blobs.exists(record.cle_s3):
-        if repos.imports.expire(record.uai, record.import_id, erreurs=[liveness.expired_file_error()], termine_le=le):
-            done["expires"].append(record.import_id)
-    elif liveness.file_never_split(record.statut, record.cree_le, now):
-        if repos.imports.reject(record, erreurs=[liveness.unsplit_file_error()], entete={},
-                                taille=repos.blobs.size(record.cle_s3), sha256=None):
-            done["rejetes"].append(record.import_id)
+        won = repos.imports.expire(record.uai, record.import_id, erreurs=[liveness.expired_file_error()], termine_le=le)
+        return "expires" if won else None
+    if liveness.file_never_split(record.statut, record.cree_le, now):
+        won = repos.imports.reject(record, erreurs=[liveness.unsplit_file_error()], entete={},
+                                   taille=repos.blobs.size(record.cle_s3), sha256=None)
+        return "rejetes" if won else None
+    return None

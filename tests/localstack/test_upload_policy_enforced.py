@@ -167,3 +167,25 @@ def test_an_expired_form_is_refused(short_lived_api, stack, api_for):
     assert api.call("GET", f"/imports/{created['import_id']}").json()["statut"] in ("EN_ATTENTE_FICHIER", "EXPIRE")
     r = api.call("GET", "/bilans", params={"division": generate_referentiel(SPEC)["divisions"][0]["code"]})
     assert r.status_code == 200 and r.json()["bilans"] == [], r.text
+
+
+def test_a_refused_upload_leaves_the_import_waiting_then_expired_by_the_watchdog(school, rt):
+    """After S3's refusal nothing came: once the form's expiry (and the grace for S3's
+    notification) has passed, the watchdog's round ends the import EXPIRE — nothing written."""
+    from chalicelib.domain import liveness
+    from chalicelib.pipeline import watchdog
+    before = bilans_of_school(rt)
+    created = school.start_import("export.xml", len(DATA) - 1)
+    refused(created["upload"], DATA)
+    assert_nothing_written(school, rt, created, before)
+    record = rt.repos.imports.get(SPEC.uai, created["import_id"])
+    expired_at = time.time() + rt.settings.upload_expiry_seconds + liveness.UPLOAD_GRACE_SECONDS + 1
+    assert watchdog.end_waiting(rt, record, int(time.time())) is None, "its form still valid: left waiting"
+    assert watchdog.end_waiting(rt, record, int(expired_at)) == "expires"
+    status = school.call("GET", f"/imports/{created['import_id']}").json()
+    assert status["statut"] == "EXPIRE"
+    synthese = school.synthese(created["import_id"])
+    assert [e["code"] for e in synthese["erreurs_fichier"]] == ["IMPORT_EXPIRE"] and synthese["bilans"] == []
+    assert objects_at(rt.s3, rt.settings.bucket, created["upload"]["fields"]["key"]) == 0
+    assert rt.models.Resultat.count(import_key(SPEC.uai, created["import_id"])) == 0
+    assert bilans_of_school(rt) == before
