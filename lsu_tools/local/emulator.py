@@ -10,6 +10,18 @@ import urllib.error
 import urllib.request
 
 
+def stop_process(proc: subprocess.Popen, timeout: float) -> None:
+    """End a child process we started: SIGTERM, then SIGKILL if it is still there after `timeout`."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
@@ -46,13 +58,8 @@ class MotoServer:
         raise RuntimeError(f"le serveur moto ne répond pas sur {self.endpoint}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_process(self.proc, timeout=10)
         self.proc = None
 
     def __enter__(self):

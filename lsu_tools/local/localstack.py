@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from lsu_tools.local.emulator import free_port
+from lsu_tools.local.emulator import free_port, stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_PYTHON = REPO / ".venv-localstack" / "bin" / "python"
@@ -207,13 +207,7 @@ def run(command: list[str], server: LocalStackServer) -> int:
                 print(f"Journal de LocalStack conservé : {server._keep_log()}", file=sys.stderr, flush=True)
             return rc
         except BaseException:               # SIGTERM (SystemExit): the command first, then LocalStack
-            if child.poll() is None:
-                child.terminate()
-                try:
-                    child.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
+            stop_process(child, timeout=30)
             raise
     finally:
         if server.proc is not None and server.proc.poll() is not None:

@@ -4,21 +4,17 @@ imports, results and bilans tables audited: nothing lost, nothing counted twice)
 soak's figures are printed by the bench, never asserted here."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+
+import file_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _soak():
-    spec = importlib.util.spec_from_file_location("soak", ROOT / "bench" / "soak.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["soak"] = module                 # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return file_modules.load("soak", ROOT / "bench" / "soak.py")
 
 
 @pytest.fixture(scope="module")

@@ -4,24 +4,20 @@ splitter's own code and the items with the project's own models; the model follo
 arithmetic holds together."""
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
-import sys
 from pathlib import Path
 
 import pytest
+
+import file_modules
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def capacite():
-    spec = importlib.util.spec_from_file_location("capacite", ROOT / "infra" / "capacite.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["capacite"] = module            # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return file_modules.load("capacite", ROOT / "infra" / "capacite.py")
 
 
 @pytest.fixture(scope="module")

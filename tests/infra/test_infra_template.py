@@ -825,11 +825,8 @@ def check_front_deployment(t: dict, stage: str) -> list[str]:
 
 def _access() -> dict:
     """infra/lsu_infra/access.py's table (a plain module: loaded from its file)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("_lsu_access", ROOT / "infra" / "lsu_infra" / "access.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.ACCESS
+    import file_modules
+    return file_modules.load("_lsu_access", ROOT / "infra" / "lsu_infra" / "access.py").ACCESS
 
 
 def check_watchdog(t: dict, stage: str) -> list[str]:

@@ -12,8 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from dataclasses import replace
 
 import pytest
 
@@ -27,6 +25,8 @@ from lsu_tools.local.dispatcher import Dispatcher
 from lsu_tools.local.resources import create_resources
 from lsu_tools.local.workers import bindings
 from chalicelib.runtime import build_runtime
+from chalicelib.config import ENDPOINT_SERVICES
+from lsu_tools.local.stack import new_stack_suffix, with_unique_names
 from chalicelib.pipeline.split.stage import S3Object
 from chalicelib.adapters.ports import eleve_key, import_key
 from chalicelib.domain.vocabulary import ImportStatut
@@ -42,13 +42,7 @@ class Crash(Exception):
 
 def private_runtime(stack, visibility: dict[str, int]):
     """A runtime on resources of this test only: nothing else consumes its queues."""
-    s, suffix = stack.settings, uuid.uuid4().hex[:6]
-    settings = replace(s, bucket=f"{s.bucket}-{suffix}", uploads_queue=f"{s.uploads_queue}-{suffix}",
-                       bilans_queue=f"{s.bilans_queue}-{suffix}", report_queue=f"{s.report_queue}-{suffix}",
-                       imports_table=f"{s.imports_table}-{suffix}", resultats_table=f"{s.resultats_table}-{suffix}",
-                       bilans_table=f"{s.bilans_table}-{suffix}",
-                       etablissements_table=f"{s.etablissements_table}-{suffix}")
-    rt = build_runtime(settings)
+    rt = build_runtime(with_unique_names(stack.settings, new_stack_suffix(), ENDPOINT_SERVICES))
     create_resources(rt, visibility=visibility)
     return rt
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from dataclasses import replace
 
 import pytest
 
@@ -22,6 +20,8 @@ from chalicelib.pipeline import manifest, report, upload, watchdog
 from chalicelib.pipeline.merge import stage as worker
 from chalicelib.pipeline.split import stage as splitter
 from chalicelib.runtime import build_runtime
+from chalicelib.config import ENDPOINT_SERVICES
+from lsu_tools.local.stack import new_stack_suffix, with_unique_names
 from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
 from lsu_tools.local.dispatcher import Dispatcher, Schedule
 from lsu_tools.local.resources import create_resources
@@ -32,12 +32,7 @@ SPEC = SchoolSpec(uai="0751234K", divisions_par_niveau=1, eleves_par_division=6)
 
 @pytest.fixture
 def rt(stack):
-    s, tag = stack.settings, uuid.uuid4().hex[:6]
-    settings = replace(s, bucket=f"{s.bucket}-{tag}", uploads_queue=f"{s.uploads_queue}-{tag}",
-                       bilans_queue=f"{s.bilans_queue}-{tag}", report_queue=f"{s.report_queue}-{tag}",
-                       imports_table=f"{s.imports_table}-{tag}", resultats_table=f"{s.resultats_table}-{tag}",
-                       bilans_table=f"{s.bilans_table}-{tag}", etablissements_table=f"{s.etablissements_table}-{tag}")
-    rt = build_runtime(settings)
+    rt = build_runtime(with_unique_names(stack.settings, new_stack_suffix(), ENDPOINT_SERVICES))
     create_resources(rt, visibility={"bilans": 1, "uploads": 5, "report": 5})
     store_referentiel(rt, generate_referentiel(SPEC), None)
     return rt

@@ -21,7 +21,7 @@ import requests
 from chalicelib.adapters.ports import import_key
 from lsu_tools import cli
 from lsu_tools.generator import SchoolSpec, generate_lsu_xml, generate_referentiel
-from lsu_tools.local.emulator import free_port
+from lsu_tools.local.emulator import free_port, stop_process
 
 SPEC = SchoolSpec(uai="0830001A", divisions_par_niveau=1, eleves_par_division=2)
 DATA = generate_lsu_xml(SPEC)
@@ -135,12 +135,7 @@ def short_lived_api(stack, tmp_path_factory):
                 time.sleep(0.2)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=30)
 
 
 def test_an_expired_form_is_refused(short_lived_api, stack, api_for):
