@@ -22,13 +22,13 @@ from chalicelib.api.auth import issue_token
 from chalicelib.adapters.ports import ImportRecord
 from chalicelib.config import Settings
 from chalicelib.domain.synthese import build_synthese
-from chalicelib.domain.vocabulary import ImportStatut, Mode, civilite_abregee
+from chalicelib.domain.vocabulary import FINAL_IMPORT_STATUTS, ImportStatut, Mode, civilite_abregee
 from chalicelib.referentiel import SYSTEMES_EVALUATION
 
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 3
 SESSION_FILE = Path(".lsu-local") / "session.json"
-# The final states of an import: EXPIRE, no file deposited before its form expired (the watchdog).
-TERMINAL = ("TERMINE", "FICHIER_REJETE", "EXPIRE")
+# The final states of an import (EXPIRE: no file deposited before its form expired, the watchdog).
+TERMINAL = FINAL_IMPORT_STATUTS
 STATUT_LABELS = {"EN_ATTENTE_FICHIER": "En attente du fichier", "EN_COURS": "En cours", "TERMINE": "Terminé",
                  "FICHIER_REJETE": "Fichier rejeté", "EXPIRE": "Expiré"}
 # What POST /imports refuses about the file itself, before any upload: a file refusal like the
@@ -42,14 +42,17 @@ class CliError(Exception):
     """An error to print in French, then exit 1."""
 
 
+def message_lines(m: dict) -> list[str]:
+    """A catalogue message as the CLI prints it: « [CODE] (ligne N) message », then « Que faire ? »."""
+    where = f" (ligne {m['ligne']})" if m.get("ligne") else ""
+    return [f"[{m['code']}]{where} {m['message']}"] + ([f"    Que faire ? {m['conseil']}"] if m.get("conseil") else [])
+
+
 class UploadRefused(CliError):
     """S3 refused the presigned POST; `message` is the catalogue's (code, niveau, message, conseil)."""
 
     def __init__(self, message: dict):
-        text = f"[{message['code']}] {message['message']}"
-        if message.get("conseil"):
-            text += f"\n    Que faire ? {message['conseil']}"
-        super().__init__(text)
+        super().__init__("\n".join(message_lines(message)))
         self.code = message["code"]
         self.message = message
 
@@ -203,9 +206,7 @@ class ApiClient:
 def expired_text(import_id: str) -> str:
     """An import the watchdog ended (EXPIRE): no file reached it before its form expired."""
     from chalicelib.domain.catalogue import message
-    m = message("IMPORT_EXPIRE")
-    return f"Import {import_id} expiré : [{m['code']}] {m['message']}" + \
-        (f"\n    Que faire ? {m['conseil']}" if m.get("conseil") else "")
+    return f"Import {import_id} expiré : " + "\n".join(message_lines(message("IMPORT_EXPIRE")))
 
 
 def refused_before_upload(nom: str, data: bytes, pre_controle: bool, erreur: dict, uai: str | None) -> dict:
@@ -239,10 +240,7 @@ def format_synthese(s: dict) -> str:
                  f"{t['mis_a_jour']}, inchangés {t['inchanges']}) — rejetés : {t['rejetes']} — "
                  f"avec avertissement : {t['avertissements']}")
     for m in s.get("erreurs_fichier", []) + s.get("messages", []):
-        where = f" (ligne {m['ligne']})" if m.get("ligne") else ""
-        lines.append(f"[{m['code']}]{where} {m['message']}")
-        if m.get("conseil"):
-            lines.append(f"    Que faire ? {m['conseil']}")
+        lines += message_lines(m)
     division = None
     for b in s.get("bilans", []):
         if b["division"] != division:
@@ -262,13 +260,7 @@ def exit_code(synthese: dict) -> int:
 
 def file_errors_text(synthese: dict) -> list[str]:
     """The French lines of a rejected file's errors: « [CODE] message », then « Que faire ? »."""
-    lines = []
-    for m in synthese.get("erreurs_fichier") or []:
-        where = f" (ligne {m['ligne']})" if m.get("ligne") else ""
-        lines.append(f"[{m['code']}]{where} {m['message']}")
-        if m.get("conseil"):
-            lines.append(f"    Que faire ? {m['conseil']}")
-    return lines
+    return [line for m in synthese.get("erreurs_fichier") or [] for line in message_lines(m)]
 
 
 def emit(synthese: dict, as_json: bool) -> int:

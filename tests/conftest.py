@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from chalicelib.api.auth import issue_token
+from chalicelib.domain.vocabulary import FINAL_IMPORT_STATUTS
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +63,7 @@ class Api:
         deadline = time.monotonic() + timeout
         while True:
             status = self.call("GET", f"/imports/{import_id}").json()
-            if status["statut"] in ("TERMINE", "FICHIER_REJETE", "EXPIRE"):
+            if status["statut"] in FINAL_IMPORT_STATUTS:
                 return status
             assert time.monotonic() < deadline, f"import {import_id} bloqué : {status}"
             time.sleep(0.3)

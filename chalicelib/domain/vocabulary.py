@@ -15,6 +15,11 @@ class ImportStatut(StrEnum):
     EXPIRE = "EXPIRE"          # no file was deposited before the upload form expired (the watchdog)
 
 
+# The statuts an import never leaves: the CLI and the tests wait for one of them (the page has its
+# copy, FINAUX in chalicelib/api/static/app.js).
+FINAL_IMPORT_STATUTS = (ImportStatut.TERMINE, ImportStatut.FICHIER_REJETE, ImportStatut.EXPIRE)
+
+
 class BilanStatut(StrEnum):
     """What an import did to one bilan (a result of the synthèse)."""
     IMPORTE = "IMPORTE"

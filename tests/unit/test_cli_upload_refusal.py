@@ -77,6 +77,14 @@ def test_expire_is_a_final_state_labelled_in_french():
     assert text.startswith("Import 0750001A-x expiré : [IMPORT_EXPIRE] " + catalogue.message("IMPORT_EXPIRE")["message"])
 
 
+def test_the_page_waits_for_the_same_final_states():
+    """app.js keeps its own list (FINAUX): the vocabulary's, in the same order."""
+    from chalicelib.domain.vocabulary import FINAL_IMPORT_STATUTS
+    m = re.search(r"^const FINAUX = (\[[^\]]*\]);", APP_JS.read_text(encoding="utf-8"), re.M)
+    assert m, "app.js : const FINAUX introuvable"
+    assert json.loads(m.group(1)) == [str(s) for s in FINAL_IMPORT_STATUTS]
+
+
 def test_the_wait_ends_on_expire(monkeypatch):
     client = cli.ApiClient("http://127.0.0.1:1", "jeton")
     answers = iter([{"statut": "EN_ATTENTE_FICHIER", "progression": {"traites": 0, "total": None}},
