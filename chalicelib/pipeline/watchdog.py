@@ -48,7 +48,8 @@ def run_watchdog(rt, now: float | None = None, budget: float = ROUND_BUDGET_SECO
     failed: list[str] = []
     for record in imports.active(ImportStatut.EN_COURS):
         if liveness.is_stale(record.statut, record.progres_le, now, settings.stale_after_seconds):
-            _guarded(failed, record, lambda r=record: settle(rt, r, now, deadline) and done["interrompus"].append(r.import_id))
+            _guarded(failed, record, lambda r=record: _count(done, "interrompus" if settle(rt, r, now, deadline) else None,
+                                                            r.import_id))
     for record in imports.active(ImportStatut.EN_ATTENTE_FICHIER):
         if time.monotonic() < deadline:
             _guarded(failed, record, lambda r=record: _count(done, end_waiting(rt, r, now), r.import_id))

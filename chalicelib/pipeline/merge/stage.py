@@ -117,10 +117,9 @@ def commit_batch(rt, records) -> dict[str, BaseException]:
     for record in records:
         try:
             items += parse_message({"messageId": record.message_id, "body": record.body}, partial(_load_json, rt))
-        except MalformedMessage as exc:
-            failures[record.message_id] = exc
-        except (NotFound, BotoCoreError, ClientError) as exc:   # its claim check unreadable: this message only
-            logger.warning("bilans du message %s illisibles dans S3 : message seul en échec (%r)", record.message_id, exc)
+        except (MalformedMessage, NotFound, BotoCoreError, ClientError) as exc:
+            # Unreadable, or its claim check unreadable in S3: this message fails alone.
+            logger.warning("message %s illisible : seul en échec (%r)", record.message_id, exc)
             failures[record.message_id] = exc
     groups: dict[tuple[str, str], list[Item]] = {}
     for item in items:
